@@ -1,0 +1,59 @@
+"""sRGB <-> CIE Lab (D65) in torch, and the constants that scale Lab for networks.
+
+Images are (B, 3, H, W) tensors; RGB in [0, 1], Lab with L in [0, 100] and a, b in about
+[-110, 110]. Conversions run in float32 whatever comes in (float16 loses too much in the cube
+roots), on the tensor's own device, through kornia.
+"""
+
+import kornia.color
+import torch
+
+L_CENTER = 50.0
+L_SCALE = 50.0
+AB_SCALE = 110.0
+"""Network inputs are (L - 50) / 50 in [-1, 1]; network ab outputs are ab / 110 in [-1, 1]."""
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) sRGB in [0, 1] -> Lab float32."""
+    return kornia.color.rgb_to_lab(rgb.float().clamp(0.0, 1.0))
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) Lab -> sRGB float32 in [0, 1].
+
+    Out-of-gamut colours are handled in two documented steps: ab is first clamped to
+    [-110, 110] (the range the models produce), then linear RGB is clipped to [0, 1] per
+    channel before gamma encoding. No NaN, no wrap-around.
+    """
+    lab = clamp_ab(lab.float())
+    rgb = kornia.color.lab_to_rgb(lab, clip=True)
+    return torch.nan_to_num(rgb, nan=0.0).clamp(0.0, 1.0)
+
+
+def clamp_ab(lab: torch.Tensor) -> torch.Tensor:
+    """Clamp L to [0, 100] and a, b to [-AB_SCALE, AB_SCALE]."""
+    L, ab = lab[..., :1, :, :], lab[..., 1:, :, :]
+    return torch.cat([L.clamp(0.0, 100.0), ab.clamp(-AB_SCALE, AB_SCALE)], dim=-3)
+
+
+def rgb_to_l(rgb: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) sRGB -> (..., 1, H, W) L, the lightness the output keeps."""
+    return rgb_to_lab(rgb)[..., :1, :, :]
+
+
+def normalize_l(L: torch.Tensor) -> torch.Tensor:
+    return (L - L_CENTER) / L_SCALE
+
+
+def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
+    return ab / AB_SCALE
+
+
+def denormalize_ab(ab: torch.Tensor) -> torch.Tensor:
+    return ab * AB_SCALE
+
+
+def grey_to_rgb(L: torch.Tensor) -> torch.Tensor:
+    """The grey baseline: keep L, set ab to 0."""
+    return lab_to_rgb(torch.cat([L, torch.zeros_like(L).repeat_interleave(2, dim=-3)], dim=-3))

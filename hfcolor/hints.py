@@ -1,0 +1,94 @@
+"""User colour hints (Zhang et al., SIGGRAPH 2017): sparse ab values plus a mask.
+
+Hint channels are (a / AB_SCALE, b / AB_SCALE, mask), at the network's input resolution.
+An all-zero mask means "fully automatic".
+"""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from hfcolor.color import normalize_ab, rgb_to_lab
+from hfcolor.errors import ColorizeError
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A colour the user knows: pixel (x, y) in the photo's own coordinates, RGB 0-255."""
+
+    x: float
+    y: float
+    color: tuple[int, int, int]
+    radius: int = 2  # half-side of the hint square, in network pixels
+
+
+def parse_color(color) -> tuple[int, int, int]:
+    """'#rrggbb', 'rgb(r, g, b)' or an (r, g, b) sequence -> ints 0-255."""
+    if isinstance(color, str):
+        text = color.strip()
+        if text.startswith("#") and len(text) in (4, 7):
+            digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
+            return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+        if text.startswith("rgb"):
+            values = text[text.index("(") + 1:text.rindex(")")].split(",")[:3]
+            return tuple(int(round(float(v))) for v in values)
+        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb' or (r, g, b).")
+    r, g, b = (int(v) for v in color)
+    return (r, g, b)
+
+
+def hints_to_channels(hints: list[Hint], photo_size: tuple[int, int],
+                      net_size: tuple[int, int]) -> torch.Tensor:
+    """Hints in photo pixels (width, height) -> (1, 3, H, W) channels at net_size (H, W)."""
+    photo_w, photo_h = photo_size
+    height, width = net_size
+    channels = torch.zeros(1, 3, height, width)
+    for hint in hints:
+        if not (0 <= hint.x < photo_w and 0 <= hint.y < photo_h):
+            raise ColorizeError(
+                f"Hint at ({hint.x}, {hint.y}) lies outside the {photo_w}x{photo_h} photo; give "
+                "pixel coordinates inside it."
+            )
+        rgb = torch.tensor(parse_color(hint.color), dtype=torch.float32).view(1, 3, 1, 1) / 255
+        ab = normalize_ab(rgb_to_lab(rgb)[0, 1:, 0, 0])
+        cx, cy = int(hint.x * width / photo_w), int(hint.y * height / photo_h)
+        r = hint.radius  # in network pixels, as the patches seen in training (1-9 px)
+        ys, xs = slice(max(cy - r, 0), cy + r + 1), slice(max(cx - r, 0), cx + r + 1)
+        channels[0, :2, ys, xs] = ab.view(2, 1, 1)
+        channels[0, 2, ys, xs] = 1.0
+    return channels
+
+
+def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
+                   p_none: float = 0.5, p_stop: float = 0.125, max_patch: int = 9) -> torch.Tensor:
+    """Random revealed patches for training (Zhang et al. 2017).
+
+    Per image: no hints with probability p_none; else a geometric number of patches
+    (success probability p_stop), each a square of side 1..max_patch holding its mean ab.
+    ab: (B, 2, H, W) normalised. Returns (B, 3, H, W).
+    """
+    batch, _, height, width = ab.shape
+    hints = ab.new_zeros(batch, 3, height, width)
+    for i in range(batch):
+        if torch.rand(1, generator=generator).item() < p_none:
+            continue
+        count = 1
+        while torch.rand(1, generator=generator).item() > p_stop and count < 32:
+            count += 1
+        for _ in range(count):
+            size = int(torch.randint(1, max_patch + 1, (1,), generator=generator))
+            y = int(torch.randint(0, max(height - size, 1), (1,), generator=generator))
+            x = int(torch.randint(0, max(width - size, 1), (1,), generator=generator))
+            patch = ab[i, :, y:y + size, x:x + size]
+            hints[i, :2, y:y + size, x:x + size] = patch.mean(dim=(1, 2), keepdim=True)
+            hints[i, 2, y:y + size, x:x + size] = 1.0
+    return hints
+
+
+def downsample_hints(hints: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize hint channels without smearing: max-pool the mask, average ab where it is set."""
+    mask = F.adaptive_max_pool2d(hints[:, 2:], size)
+    weight = F.adaptive_avg_pool2d(hints[:, 2:], size).clamp_min(1e-6)
+    ab = F.adaptive_avg_pool2d(hints[:, :2] * hints[:, 2:], size) / weight
+    return torch.cat([ab * mask, mask], dim=1)

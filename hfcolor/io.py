@@ -1,0 +1,524 @@
+"""Loading and saving photos, and the input checks that come with them.
+
+Every way a photo can arrive (a path, bytes, a PIL image, a numpy array, a torch tensor) ends
+up as a `LoadedImage`: uint8 RGB plus the alpha channel kept aside. Anything that cannot be
+used raises `ColorizeError` with a message that says what to do.
+
+Only numpy and Pillow are imported here; torch is only touched when a tensor is passed in.
+"""
+
+import io
+import os
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hfcolor.errors import ColorizeError
+
+MAX_PIXELS = 60_000_000
+"""Default pixel limit: a 50 MP camera photo (8660x5773) fits, a 108 MP one does not."""
+
+MAX_ASPECT_RATIO = 20.0
+"""Longer side / shorter side above this is refused (very long panoramas)."""
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+
+JPEG_QUALITY = 95
+WEBP_QUALITY = 95
+
+FLOAT_TOLERANCE = 0.05
+"""Float inputs may overshoot [0, 1] by this much (resampling ringing) and are clipped."""
+
+_SUPPORTED_FILES = "Give a JPEG, PNG, WebP, TIFF or BMP file."
+_SAVE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+_FORMATS_WITH_ALPHA = frozenset({"PNG", "WEBP", "TIFF"})
+_SIXTEEN_BIT_GREY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+_WIDE_GREY_MODES = frozenset({"I", "F"})
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A photo ready for colorization.
+
+    rgb: uint8 (H, W, 3). alpha: uint8 (H, W), or None when the source had no transparency.
+    name: the file name (e.g. "photo.jpg") when loaded from a path or a PIL image that
+    remembers its file, else None.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+    name: str | None = None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
+    """Load a photo from a path, bytes, a binary file object, a PIL image, a numpy array or a
+    torch tensor, honouring EXIF orientation.
+
+    Arrays: (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), dtype uint8, uint16, bool or float in
+    [0, 1]. Tensors: (C, H, W) with C in 1, 3, 4, or (H, W), float in [0, 1] or uint8.
+    `max_pixels` (None for no limit) is checked from the file header, before decoding.
+    """
+    if max_pixels is not None and max_pixels <= 0:
+        raise ColorizeError(f"max_pixels must be positive or None, not {max_pixels!r}.")
+    if isinstance(source, str | os.PathLike):
+        return _load_path(Path(source), max_pixels)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _load_encoded(io.BytesIO(bytes(source)), "the image data", None, max_pixels)
+    if isinstance(source, Image.Image):
+        return _load_pil(source, "the image", _pil_file_name(source), max_pixels)
+    if isinstance(source, np.ndarray):
+        return _load_array(source, "the array", max_pixels)
+    if _is_torch_tensor(source):
+        return _load_tensor(source, max_pixels)
+    if hasattr(source, "read"):
+        return _load_encoded(source, "the file object", None, max_pixels)
+    raise ColorizeError(
+        f"Cannot load a photo from a {type(source).__name__}. Pass a file path, bytes, "
+        "a PIL image, a numpy array or a torch tensor."
+    )
+
+
+def _load_path(path: Path, max_pixels: int | None) -> LoadedImage:
+    text = str(path)
+    if text.startswith(("http://", "https://")):
+        raise ColorizeError(f"{text} is a URL; download the photo first and pass the file.")
+    if not path.exists():
+        raise ColorizeError(f"{text} does not exist; check the path.")
+    if path.is_dir():
+        raise ColorizeError(f"{text} is a folder; give an image file (find_images lists them).")
+    try:
+        with path.open("rb") as file:
+            return _load_encoded(file, text, path.name, max_pixels)
+    except PermissionError as exc:
+        raise ColorizeError(
+            f"Cannot read {text}: permission denied; check its permissions."
+        ) from exc
+
+
+def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) -> LoadedImage:
+    """Decode an image file (path already opened, bytes or file object)."""
+    image = _open_image(file, label)
+    with image:
+        _check_size(image.width, image.height, label, max_pixels)
+        _load_pixels(image, label)
+        return _pil_to_loaded(image, name, in_place=True)
+
+
+def _open_image(file, label: str) -> Image.Image:
+    """Read only the header, so sizes can be checked before any pixel is decoded."""
+    if _is_empty(file):
+        raise ColorizeError(f"{label} is empty (0 bytes). {_SUPPORTED_FILES}")
+    try:
+        image = Image.open(file)
+    except UnidentifiedImageError as exc:
+        raise ColorizeError(
+            f"{label} is not an image Pillow can read (unknown format). {_SUPPORTED_FILES}"
+        ) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_error(label, exc) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ColorizeError(
+            f"{label} is not an image Pillow can read ({exc}). {_SUPPORTED_FILES}"
+        ) from exc
+    _check_decompression_bomb(image, label)
+    return image
+
+
+def _is_empty(file) -> bool:
+    try:
+        position = file.tell()
+        end = file.seek(0, io.SEEK_END)
+        file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return end == position == 0
+
+
+def _check_decompression_bomb(image: Image.Image, label: str) -> None:
+    """Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
+
+    Checked by hand rather than with warnings.catch_warnings, which changes process-wide state
+    and is not thread-safe (the demo serves requests from threads).
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and image.width * image.height > limit:
+        image.close()
+        raise _bomb_error(label, f"{image.width}x{image.height} is above {limit} pixels")
+
+
+def _bomb_error(label: str, reason) -> ColorizeError:
+    return ColorizeError(
+        f"{label} was refused as a possible decompression bomb ({reason}). Resize it first, "
+        "or, if you trust the file, raise PIL.Image.MAX_IMAGE_PIXELS."
+    )
+
+
+def _load_pixels(image: Image.Image, label: str) -> None:
+    """Decode every pixel now, so a truncated or damaged file fails here and not later."""
+    try:
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb_error(label, exc) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ColorizeError(
+            f"{label} could not be read completely ({exc}); the file looks truncated or "
+            "damaged. Re-download or re-export it."
+        ) from exc
+
+
+def _load_pil(image: Image.Image, label: str, name, max_pixels: int | None) -> LoadedImage:
+    _check_size(image.width, image.height, label, max_pixels)
+    _load_pixels(image, label)
+    return _pil_to_loaded(image, name, in_place=False)
+
+
+def _pil_file_name(image: Image.Image) -> str | None:
+    filename = getattr(image, "filename", None)
+    return Path(filename).name if isinstance(filename, str) and filename else None
+
+
+def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool) -> LoadedImage:
+    """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's)."""
+    image = _apply_exif_orientation(image, in_place)
+    rgb, alpha = _pil_to_rgb_and_alpha(image)
+    return LoadedImage(rgb=rgb, alpha=alpha, name=name)
+
+
+def _apply_exif_orientation(image: Image.Image, in_place: bool) -> Image.Image:
+    try:
+        if in_place:
+            ImageOps.exif_transpose(image, in_place=True)
+            return image
+        return ImageOps.exif_transpose(image)
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError):
+        # A damaged EXIF block should not cost the user their photo: keep it as stored.
+        return image
+
+
+def _pil_to_rgb_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Any PIL mode -> uint8 RGB and uint8 alpha (or None)."""
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_GREY_MODES:
+        return _grey_to_rgb(_uint16_to_uint8(np.asarray(image))), None
+    if mode in _WIDE_GREY_MODES:
+        return _grey_to_rgb(_wide_grey_to_uint8(np.asarray(image))), None
+    if mode in ("1", "L") and not image.has_transparency_data:
+        return _grey_to_rgb(np.asarray(image.convert("L"))), None
+    try:
+        if image.has_transparency_data:
+            rgba = np.asarray(image.convert("RGBA"))
+            return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
+        return np.asarray(image.convert("RGB")).copy(), None
+    except ValueError as exc:
+        raise ColorizeError(
+            f"Image mode {mode!r} cannot be converted to RGB ({exc}); convert the photo to RGB "
+            "or greyscale first."
+        ) from exc
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def _uint16_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Full 16-bit range to full 8-bit range (65535 -> 255), rounded rather than clipped."""
+    return np.rint(values.astype(np.float32) / 257.0).astype(np.uint8)
+
+
+def _wide_grey_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Mode I (int32) or F (float32) grey to uint8, guessing the range from the values.
+
+    Floats that stay within [0, 1] are [0, 1] data; values within [0, 255] are 8-bit data
+    (what convert("I") or convert("F") of an 8-bit photo gives); anything larger is 16-bit
+    data (scaled by 1/257, clipped at 65535).
+    """
+    is_float = values.dtype.kind == "f"
+    values = np.nan_to_num(values.astype(np.float64), nan=0.0).clip(min=0.0)
+    peak = float(values.max()) if values.size else 0.0
+    if is_float and peak <= 1.0:
+        scaled = values * 255.0
+    elif peak <= 255.0:
+        scaled = values
+    else:
+        scaled = values.clip(max=65535.0) / 257.0
+    return np.rint(scaled).astype(np.uint8)
+
+
+def _load_array(array: np.ndarray, label: str, max_pixels: int | None) -> LoadedImage:
+    height, width, channels = _array_layout(array, label)
+    _check_size(width, height, label, max_pixels)
+    pixels = _array_to_uint8(array, label).reshape(height, width, channels)
+    if channels == 1:
+        return LoadedImage(rgb=_grey_to_rgb(pixels[..., 0]))
+    alpha = np.ascontiguousarray(pixels[..., 3]) if channels == 4 else None
+    return LoadedImage(rgb=np.ascontiguousarray(pixels[..., :3]), alpha=alpha)
+
+
+def _array_layout(array: np.ndarray, label: str) -> tuple[int, int, int]:
+    """(height, width, channels) of an (H, W) or (H, W, C) array; anything else is refused."""
+    shape = array.shape
+    if array.ndim == 2:
+        return shape[0], shape[1], 1
+    if array.ndim == 3 and shape[2] in (1, 3, 4):
+        return shape[0], shape[1], shape[2]
+    hint = ""
+    if array.ndim == 3 and shape[0] in (1, 3, 4):
+        hint = " It looks channels-first: pass array.transpose(1, 2, 0)."
+    elif array.ndim == 4 and shape[0] == 1:
+        hint = " For a batch of one, pass array[0]."
+    raise ColorizeError(
+        f"{label} has shape {shape}; expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4).{hint}"
+    )
+
+
+def _array_to_uint8(array: np.ndarray, label: str) -> np.ndarray:
+    """Any accepted dtype -> a new uint8 array with the same shape."""
+    if array.dtype == np.uint8:
+        return array.copy()
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    if array.dtype == np.uint16:
+        return _uint16_to_uint8(array)
+    if array.dtype.kind == "f":
+        return _float_to_uint8(array, label)
+    raise ColorizeError(
+        f"{label} has dtype {array.dtype}; give uint8 (0-255), uint16 (0-65535), bool, "
+        "or float in [0, 1]."
+    )
+
+
+def _float_to_uint8(values: np.ndarray, label: str) -> np.ndarray:
+    values = values.astype(np.float32, copy=False)
+    if not np.isfinite(values).all():
+        raise ColorizeError(
+            f"{label} contains NaN or infinite values; replace them first (np.nan_to_num)."
+        )
+    low, high = float(values.min()), float(values.max())
+    if low < -FLOAT_TOLERANCE or high > 1.0 + FLOAT_TOLERANCE:
+        raise ColorizeError(
+            f"{label} holds floats from {low:.4g} to {high:.4g}, but float input must be in "
+            "[0, 1]. If it holds 0-255 values, divide it by 255."
+        )
+    return np.rint(values.clip(0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _is_torch_tensor(obj) -> bool:
+    # A tensor can only exist if torch was imported already, so this never imports torch.
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)
+
+
+def _load_tensor(tensor, max_pixels: int | None) -> LoadedImage:
+    """(C, H, W) or (H, W) tensor -> LoadedImage, through the numpy path."""
+    import torch
+
+    label = "the tensor"
+    shape = tuple(tensor.shape)
+    if tensor.ndim == 3 and shape[0] in (1, 3, 4):
+        tensor = tensor.permute(1, 2, 0)
+    elif tensor.ndim != 2:
+        raise ColorizeError(
+            f"{label} has shape {shape}; expected (C, H, W) with C = 1, 3 or 4, or (H, W)."
+            f"{_tensor_shape_hint(shape)}"
+        )
+    _check_size(tensor.shape[1], tensor.shape[0], label, max_pixels)
+    tensor = tensor.detach().cpu()
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        tensor = tensor.float()
+    return _load_array(tensor.numpy(), label, max_pixels)
+
+
+def _tensor_shape_hint(shape: tuple[int, ...]) -> str:
+    if len(shape) == 4 and shape[0] == 1:
+        return " For a batch of one, pass tensor[0]."
+    if len(shape) == 3 and shape[2] in (1, 3, 4):
+        return " It looks channels-last: pass tensor.permute(2, 0, 1)."
+    return ""
+
+
+def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> None:
+    """Refuse empty photos, photos over the pixel limit and extreme aspect ratios."""
+    if width == 0 or height == 0:
+        raise ColorizeError(
+            f"{label} is empty ({width}x{height} pixels); give a photo with pixels in it."
+        )
+    pixels = width * height
+    if max_pixels is not None and pixels > max_pixels:
+        raise ColorizeError(
+            f"{label} is {width}x{height} ({pixels / 1e6:.1f} MP), above the "
+            f"{max_pixels / 1e6:g} MP limit; resize it first or pass max_pixels={pixels} "
+            "(or max_pixels=None for no limit)."
+        )
+    ratio = max(width, height) / min(width, height)
+    if ratio > MAX_ASPECT_RATIO:
+        raise ColorizeError(
+            f"{label} is {width}x{height} ({ratio:.1f}:1); panoramas over "
+            f"{MAX_ASPECT_RATIO:g}:1 are not supported; crop it into shorter pieces first."
+        )
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def is_image_file(path) -> bool:
+    """Whether the path has a photo extension (jpg, jpeg, png, webp, bmp, tif, tiff)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def find_images(paths, recursive: bool = True) -> list[Path]:
+    """Photos named by `paths` (one path or several): files as given, folders searched.
+
+    Folders contribute files with a photo extension; hidden files and folders (".*", such as
+    macOS "._photo.jpg" resource forks) are skipped and symlinked folders are not followed.
+    Files named directly are kept whatever their extension, so load_image can say what is
+    wrong with them. The result is sorted and free of duplicates.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    found: set[Path] = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.update(_images_in_folder(path, recursive))
+        elif path.exists():
+            found.add(path)
+        else:
+            raise ColorizeError(f"{path} does not exist; check the path.")
+    return sorted(found)
+
+
+def _images_in_folder(folder: Path, recursive: bool) -> Iterable[Path]:
+    for root, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        for name in filenames:
+            if not name.startswith(".") and is_image_file(name):
+                yield Path(root) / name
+        if not recursive:
+            return
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None) -> Path:
+    """Write uint8 (H, W, 3) RGB to `path` atomically and return the path written.
+
+    The format follows the extension: .png (lossless; added when there is no extension),
+    .jpg/.jpeg (quality 95), .webp (quality 95), .bmp, .tif/.tiff. `alpha` (uint8 (H, W)) is
+    put back for PNG, WebP and TIFF and dropped for JPEG and BMP. Parent folders are created.
+    """
+    _check_rgb_for_saving(rgb, alpha)
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".png")
+    image_format = _SAVE_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise ColorizeError(
+            f"Cannot save {path}: unknown extension {path.suffix!r}; use "
+            ".png, .jpg, .jpeg, .webp, .bmp, .tif or .tiff."
+        )
+    keep_alpha = alpha is not None and image_format in _FORMATS_WITH_ALPHA
+    image = Image.fromarray(np.dstack([rgb, alpha]) if keep_alpha else rgb)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(image, path, image_format)
+    except OSError as exc:
+        raise ColorizeError(
+            f"Cannot write {path} ({exc}); check that the folder is writable."
+        ) from exc
+    return path
+
+
+def _check_rgb_for_saving(rgb, alpha) -> None:
+    if not (
+        isinstance(rgb, np.ndarray)
+        and rgb.dtype == np.uint8
+        and rgb.ndim == 3
+        and rgb.shape[2] == 3
+        and rgb.size
+    ):
+        raise ColorizeError(
+            f"save_image needs a non-empty uint8 (H, W, 3) RGB array, got {_describe(rgb)}; "
+            "convert it first (LoadedImage.rgb has the right form)."
+        )
+    if alpha is not None and not (
+        isinstance(alpha, np.ndarray) and alpha.dtype == np.uint8 and alpha.shape == rgb.shape[:2]
+    ):
+        raise ColorizeError(
+            f"save_image needs alpha as uint8 {rgb.shape[:2]} (the photo's height and width), "
+            f"got {_describe(alpha)}; pass LoadedImage.alpha or None."
+        )
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} {value.shape}"
+    return type(value).__name__
+
+
+def _save_options(image_format: str) -> dict:
+    if image_format == "JPEG":
+        return {"quality": JPEG_QUALITY}
+    if image_format == "WEBP":
+        return {"quality": WEBP_QUALITY}
+    if image_format == "TIFF":
+        return {"compression": "tiff_lzw"}
+    return {}
+
+
+def _write_atomically(image: Image.Image, path: Path, image_format: str) -> None:
+    """Write to a hidden temporary file beside `path`, then rename it over `path`.
+
+    Readers never see a half-written photo, and an interrupted save leaves the old file.
+    os.open with mode 0o666 lets the umask decide permissions, as for any new file
+    (tempfile.mkstemp would leave the photo readable by its owner only).
+    """
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(temp, flags, 0o666), "wb") as file:
+            image.save(file, format=image_format, **_save_options(image_format))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- colour checks
+
+
+def is_grey(rgb: np.ndarray, tol: int = 6, outlier_fraction: float = 0.01) -> bool:
+    """Whether a uint8 RGB photo is really grey: R, G and B (nearly) equal everywhere.
+
+    A pixel counts as coloured when its channel spread (max - min) is above `tol` (JPEG
+    noise in a grey photo stays within a few levels). Up to `outlier_fraction` of coloured
+    pixels are allowed, so a small coloured stamp or logo does not make a grey photo colour.
+    Sepia-toned photos are not grey by this test. (H, W) arrays are grey by definition.
+    """
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim not in (2, 3):
+        raise ColorizeError(
+            f"is_grey needs a uint8 (H, W, 3) array, got {_describe(rgb)}; use load_image(...).rgb."
+        )
+    if rgb.ndim == 2 or rgb.shape[2] == 1:
+        return True
+    channels = rgb[..., :3]
+    spread = channels.max(axis=2) - channels.min(axis=2)
+    coloured = np.count_nonzero(spread > tol)
+    return coloured <= outlier_fraction * spread.size

