@@ -96,12 +96,18 @@ def _download(repo_id: str, filename: str, **kwargs) -> str:
         kwargs["local_files_only"] = True
     try:
         return hf_hub_download(repo_id=repo_id, filename=filename, etag_timeout=5, **kwargs)
+    except (LocalEntryNotFoundError, HfHubHTTPError) as err:
+        raise ColorizeError(
+            f"Could not get {filename} of {repo_id} from the Hugging Face Hub ({type(err).__name__})."
+            " Check the repo id and your connection, or download the repo and pass its folder "
+            "path instead."
+        ) from err
     except EntryNotFoundError as err:
         raise ColorizeError(
             f"Hub repo {repo_id} has no {filename}. hfcolor loads safetensors only: convert "
             "pickle checkpoints with `model.save_pretrained(folder)`."
         ) from err
-    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+    except OSError as err:
         raise ColorizeError(
             f"Could not get {filename} of {repo_id} from the Hugging Face Hub ({type(err).__name__})."
             " Check the repo id and your connection, or download the repo and pass its folder "

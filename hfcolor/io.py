@@ -76,6 +76,8 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
     """
     if max_pixels is not None and max_pixels <= 0:
         raise ColorizeError(f"max_pixels must be positive or None, not {max_pixels!r}.")
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        raise ColorizeError(f"{source} is a URL; download the photo first and pass the file.")
     if isinstance(source, str | os.PathLike):
         return _load_path(Path(source), max_pixels)
     if isinstance(source, bytes | bytearray | memoryview):
@@ -96,8 +98,6 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
 
 def _load_path(path: Path, max_pixels: int | None) -> LoadedImage:
     text = str(path)
-    if text.startswith(("http://", "https://")):
-        raise ColorizeError(f"{text} is a URL; download the photo first and pass the file.")
     if not path.exists():
         raise ColorizeError(f"{text} does not exist; check the path.")
     if path.is_dir():
@@ -115,7 +115,9 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
     """Decode an image file (path already opened, bytes or file object)."""
     image = _open_image(file, label)
     with image:
+        # Our limit first: its message ("resize it or pass max_pixels") is the friendlier one.
         _check_size(image.width, image.height, label, max_pixels)
+        _check_decompression_bomb(image, label)
         _load_pixels(image, label)
         return _pil_to_loaded(image, name, in_place=True)
 
@@ -136,7 +138,6 @@ def _open_image(file, label: str) -> Image.Image:
         raise ColorizeError(
             f"{label} is not an image Pillow can read ({exc}). {_SUPPORTED_FILES}"
         ) from exc
-    _check_decompression_bomb(image, label)
     return image
 
 
@@ -158,7 +159,6 @@ def _check_decompression_bomb(image: Image.Image, label: str) -> None:
     """
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and image.width * image.height > limit:
-        image.close()
         raise _bomb_error(label, f"{image.width}x{image.height} is above {limit} pixels")
 
 
@@ -219,17 +219,22 @@ def _pil_to_rgb_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | 
     if mode in _WIDE_GREY_MODES:
         return _grey_to_rgb(_wide_grey_to_uint8(np.asarray(image))), None
     if mode in ("1", "L") and not image.has_transparency_data:
-        return _grey_to_rgb(np.asarray(image.convert("L"))), None
+        return _grey_to_rgb(np.asarray(_in_mode(image, "L"))), None
     try:
         if image.has_transparency_data:
-            rgba = np.asarray(image.convert("RGBA"))
+            rgba = np.asarray(_in_mode(image, "RGBA"))
             return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
-        return np.asarray(image.convert("RGB")).copy(), None
+        return np.array(_in_mode(image, "RGB")), None
     except ValueError as exc:
         raise ColorizeError(
             f"Image mode {mode!r} cannot be converted to RGB ({exc}); convert the photo to RGB "
             "or greyscale first."
         ) from exc
+
+
+def _in_mode(image: Image.Image, mode: str) -> Image.Image:
+    # convert() copies even when the mode already matches; photos are big enough to care.
+    return image if image.mode == mode else image.convert(mode)
 
 
 def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
@@ -518,7 +523,8 @@ def is_grey(rgb: np.ndarray, tol: int = 6, outlier_fraction: float = 0.01) -> bo
         )
     if rgb.ndim == 2 or rgb.shape[2] == 1:
         return True
-    channels = rgb[..., :3]
-    spread = channels.max(axis=2) - channels.min(axis=2)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # Channel by channel: several times faster than max(axis=2) over the short last axis.
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
     coloured = np.count_nonzero(spread > tol)
     return coloured <= outlier_fraction * spread.size

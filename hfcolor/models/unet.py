@@ -87,7 +87,10 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         out = {}
         for i, stage in enumerate(self.stages):
             skip = skips[-1 - i]
-            y = stage(torch.cat([resize_to(y, skip), skip, resize_to(noise, skip)], dim=1))
+            parts = [resize_to(y, skip), skip]
+            if self.noise_channels:
+                parts.append(resize_to(noise, skip))
+            y = stage(torch.cat(parts, dim=1))
             if i == self.classifier_stage and self.head != "regression":
                 out["logits"] = self.class_head(y)
         if self.head != "classifier":

@@ -1,0 +1,190 @@
+"""`colorize()`: the one path a photo takes, for the Python API, the CLI and the demo.
+
+    photo -> io.load_image -> small L at render_size (aspect kept, padded to the model's stride)
+          -> model(L, hints, noise) -> ab (regression head) or 313 logits -> quantize.decode
+          -> ab upsampled to the photo's size -> Lab with the photo's own full-resolution L -> RGB
+
+Only ab is ever upsampled, so the output is exactly as sharp as the input.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from hfcolor import quantize
+from hfcolor.color import AB_SCALE, lab_to_rgb, normalize_l, rgb_to_lab
+from hfcolor.errors import ColorizeError
+from hfcolor.hints import Hint, hints_to_channels
+from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
+
+DECODERS = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
+ROWS_PER_CHUNK = 512  # full-resolution rows converted at once: bounds memory for 50 MP photos
+
+
+@dataclass
+class Settings:
+    """How to colorize; every field is a keyword of `colorize()`."""
+
+    render_size: int = 256
+    temperature: float = 0.38
+    decode: str = "auto"
+    seed: int | None = None
+    num_samples: int = 1
+    hints: Sequence[Hint] = ()
+    device: str | torch.device | None = None
+    half: bool | None = None
+    max_pixels: int | None = MAX_PIXELS
+
+    def check(self):
+        if not 32 <= self.render_size <= 2048:
+            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; 256 is usual.")
+        if not 0.01 <= self.temperature <= 2.0:
+            raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; 0.38 is usual.")
+        if self.decode not in DECODERS:
+            raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
+        if not 1 <= self.num_samples <= 16:
+            raise ColorizeError(f"num_samples {self.num_samples} is outside 1..16.")
+
+
+def colorize(image, model=None, **settings):
+    """Colorize one photo (or a list of them) at its own resolution.
+
+    image: a path, bytes, PIL image, numpy array or tensor, or a list of them.
+    model: None (the bundled default), a model folder / Hub id / bundled name, or a loaded model.
+    settings: see `Settings` — render_size, temperature, decode, seed, num_samples, hints,
+      device, half, max_pixels.
+    Returns a uint8 (H, W, 3) array, (H, W, 4) when the input had alpha; a list of
+    num_samples arrays when num_samples > 1; a list of those for a list of photos.
+    Raises ColorizeError for anything a user can fix.
+    """
+    opts = Settings(**settings)
+    opts.check()
+    device = torch.device(opts.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    net = resolve_model(model, device)
+    if isinstance(image, list | tuple):
+        return [_colorize_one(item, net, opts, device) for item in image]
+    return _colorize_one(image, net, opts, device)
+
+
+def resolve_model(model, device: torch.device) -> torch.nn.Module:
+    if isinstance(model, torch.nn.Module):
+        return model.to(device).eval()
+    from hfcolor.loading import cached_model
+
+    return cached_model(None if model is None else str(model), str(device))
+
+
+def _colorize_one(image, net, opts: Settings, device: torch.device):
+    photo = image if isinstance(image, LoadedImage) else load_image(image, opts.max_pixels)
+    ab_small = predict_ab(photo, net, opts, device)
+    results = [recombine(photo, ab) for ab in ab_small]
+    return results[0] if opts.num_samples == 1 else results
+
+
+@torch.inference_mode()
+def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) -> torch.Tensor:
+    """(num_samples, 2, h, w) ab in Lab units at the network's resolution (padding removed)."""
+    small = _render_input(photo.rgb, opts.render_size, net.stride)
+    l_small = normalize_l(rgb_to_lab(small.tensor.to(device))[:, :1])
+    l_small = F.pad(l_small, small.padding, mode="replicate")
+    hints = None
+    if getattr(net, "hints", False) and opts.hints:
+        height, width = photo.rgb.shape[:2]
+        hints = hints_to_channels(list(opts.hints), (width, height), small.size[::-1])
+        hints = F.pad(hints, small.padding).to(device)
+    elif opts.hints:
+        raise ColorizeError("This model takes no colour hints; use a hint-capable model.")
+    half = opts.half if opts.half is not None else device.type == "cuda"
+    with torch.autocast(device.type, dtype=torch.float16, enabled=half):
+        ab = _run_network(net, l_small, hints, opts)
+    height, width = small.size
+    return ab.float()[..., :height, :width]
+
+
+def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
+    samples = opts.num_samples
+    generator = torch.Generator().manual_seed(opts.seed if opts.seed is not None else 0)
+    noise = None
+    if getattr(net, "noise_channels", 0):
+        noise = torch.randn(net.noise_shape(samples, *l_small.shape[-2:]), generator=generator)
+        if opts.seed is None:
+            noise[0] = 0  # without a seed the first sample is the model's most typical colours
+        noise = noise.to(l_small.device)
+    if hasattr(net, "encode"):
+        features = [f.expand(samples, *f.shape[1:]) for f in net.encode(l_small, hints)]
+        out = net.decode(features, noise)
+    else:
+        out = net(l_small, hints, None)
+    method = _decode_method(net, out, opts)
+    if method == "regression":
+        return out["ab"] * AB_SCALE
+    logits = out["logits"].expand(samples, *out["logits"].shape[1:]).float()
+    ab = quantize.decode(logits, method=method, temperature=opts.temperature, generator=generator)
+    return F.interpolate(ab, size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _decode_method(net, out: dict, opts: Settings) -> str:
+    if opts.decode == "auto":
+        if "ab" in out:
+            return "regression"
+        return "sample" if opts.num_samples > 1 else "annealed_mean"
+    if opts.decode == "regression" and "ab" not in out:
+        raise ColorizeError("This model is a classifier: decode with annealed_mean, mode, top_k "
+                            "or sample.")
+    if opts.decode != "regression" and "logits" not in out:
+        raise ColorizeError("This model has no classifier head: use decode='regression'.")
+    return opts.decode
+
+
+@dataclass
+class _RenderInput:
+    tensor: torch.Tensor  # (1, 3, h, w) float RGB in [0, 1]
+    size: tuple[int, int]  # (h, w) before padding
+    padding: tuple[int, int, int, int]  # for F.pad: (left, right, top, bottom)
+
+
+def _render_input(rgb: np.ndarray, render_size: int, stride: int) -> _RenderInput:
+    """The photo scaled so its long side is render_size, padded up to a multiple of stride."""
+    height, width = rgb.shape[:2]
+    scale = render_size / max(height, width)
+    h, w = max(round(height * scale), 1), max(round(width * scale), 1)
+    small = Image.fromarray(rgb).resize((w, h), Image.BILINEAR, reducing_gap=3.0)
+    tensor = torch.from_numpy(np.asarray(small)).permute(2, 0, 1)[None].float() / 255
+    pad_h, pad_w = -h % stride, -w % stride
+    return _RenderInput(tensor, (h, w), (0, pad_w, 0, pad_h))
+
+
+def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
+    """Upsample ab to the photo's size and join it with the photo's own L, in row chunks."""
+    height, width = photo.rgb.shape[:2]
+    device = ab_small.device
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    ab_small = ab_small[None].float()
+    scale_y = ab_small.shape[-2] / height
+    for top in range(0, height, ROWS_PER_CHUNK):
+        bottom = min(top + ROWS_PER_CHUNK, height)
+        rgb = torch.from_numpy(photo.rgb[top:bottom]).to(device).permute(2, 0, 1)[None]
+        lightness = rgb_to_lab(rgb.float() / 255)[:, :1]
+        ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
+        colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
+        out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    if photo.alpha is not None:
+        out = np.dstack([out, photo.alpha])
+    return out
+
+
+def _upsample_rows(ab_small, top, bottom, height, width, scale_y) -> torch.Tensor:
+    """Bilinear upsampling (align_corners=False) of only the rows top..bottom of the output."""
+    src_top = max(int((top + 0.5) * scale_y - 0.5) - 1, 0)
+    src_bottom = min(int((bottom + 0.5) * scale_y - 0.5) + 3, ab_small.shape[-2])
+    band = ab_small[..., src_top:src_bottom, :]
+    ys = (torch.arange(top, bottom, device=ab_small.device) + 0.5) * scale_y - 0.5
+    xs = (torch.arange(width, device=ab_small.device) + 0.5) * (ab_small.shape[-1] / width) - 0.5
+    grid_y = (ys - src_top + 0.5) / band.shape[-2] * 2 - 1
+    grid_x = (xs + 0.5) / band.shape[-1] * 2 - 1
+    grid = torch.stack(torch.meshgrid(grid_y, grid_x, indexing="ij")[::-1], dim=-1)[None]
+    return F.grid_sample(band, grid, mode="bilinear", padding_mode="border", align_corners=False)

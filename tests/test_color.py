@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+import torch
+from skimage import color as skcolor
+
+from hfcolor.color import grey_to_rgb, lab_to_rgb, rgb_to_lab
+
+EDGE_COLOURS = [(0, 0, 0), (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255),
+                (255, 255, 0), (0, 255, 255), (255, 0, 255), (1, 1, 1), (128, 128, 128)]
+
+
+def _as_tensor(rgb_uint8: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb_uint8).permute(2, 0, 1)[None].float() / 255
+
+
+def test_rgb_to_lab_matches_skimage_on_random_and_edge_colours():
+    rng = np.random.default_rng(0)
+    pixels = np.concatenate([rng.integers(0, 256, (2000, 3)), np.array(EDGE_COLOURS)])
+    image = pixels.reshape(1, -1, 3).astype(np.uint8)
+    ours = rgb_to_lab(_as_tensor(image))[0].permute(1, 2, 0).numpy()
+    reference = skcolor.rgb2lab(image)
+    assert np.abs(ours - reference).max() < 1e-3
+
+
+def test_lab_to_rgb_round_trips():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    rgb = _as_tensor(image)
+    assert torch.allclose(lab_to_rgb(rgb_to_lab(rgb)), rgb, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32])
+def test_batched_and_half_inputs_give_float32(dtype):
+    rgb = torch.rand(3, 3, 8, 8).to(dtype)
+    lab = rgb_to_lab(rgb)
+    assert lab.dtype == torch.float32 and lab.shape == (3, 3, 8, 8)
+
+
+def test_out_of_gamut_ab_is_clipped_without_nan():
+    lab = torch.zeros(1, 3, 4, 4)
+    lab[:, 0] = torch.linspace(0, 100, 4)
+    lab[:, 1], lab[:, 2] = 500.0, -500.0  # far outside sRGB and the models' range
+    rgb = lab_to_rgb(lab)
+    assert torch.isfinite(rgb).all() and rgb.min() >= 0 and rgb.max() <= 1
+
+
+def test_grey_baseline_keeps_lightness_and_has_no_colour():
+    rgb = torch.rand(1, 3, 8, 8)
+    lab = rgb_to_lab(rgb)
+    grey = grey_to_rgb(lab[:, :1])
+    assert torch.allclose(grey[:, 0], grey[:, 1], atol=1e-4)
+    assert torch.allclose(rgb_to_lab(grey)[:, 0], lab[:, 0], atol=1e-2)

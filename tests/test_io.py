@@ -1,0 +1,539 @@
+"""Tests for hfcolor.io: every input form, every PIL mode, the input checks and saving."""
+
+import io
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from hfcolor.errors import ColorizeError
+from hfcolor.io import (
+    MAX_PIXELS,
+    LoadedImage,
+    find_images,
+    is_grey,
+    is_image_file,
+    load_image,
+    save_image,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def saved(image: Image.Image, path: Path, **options) -> Path:
+    image.save(path, **options)
+    return path
+
+
+def noisy_rgb(height: int = 64, width: int = 64, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def png_bytes(
+    width: int, height: int, bit_depth: int, colour_type: int, pixel_data: bytes
+) -> bytes:
+    """A PNG written by hand, for layouts Pillow cannot save (16-bit RGB, cut-off data)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", pixel_data) + chunk(b"IEND", b"")
+
+
+def header_only_png(width: int, height: int) -> bytes:
+    """A grey PNG that claims width x height but whose pixel data stops after one row."""
+    compressor = zlib.compressobj()
+    first_row = compressor.compress(b"\x00" + bytes(width)) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return png_bytes(width, height, 8, 0, first_row)
+
+
+def pixel(loaded: LoadedImage, y: int = 0, x: int = 0) -> tuple[int, ...]:
+    return tuple(int(v) for v in loaded.rgb[y, x])
+
+
+def assert_rgb_uint8(loaded: LoadedImage, height: int, width: int) -> None:
+    assert loaded.rgb.dtype == np.uint8
+    assert loaded.rgb.shape == (height, width, 3)
+
+
+# --------------------------------------------------------------------------- PIL modes
+
+
+def palette_image(transparent_index: int | None = None) -> Image.Image:
+    image = Image.new("P", (4, 3), 1)
+    image.putpalette([0, 0, 0, 200, 50, 30] + [0] * (256 * 3 - 6))
+    image.putpixel((0, 0), 0)
+    if transparent_index is not None:
+        image.info["transparency"] = transparent_index
+    return image
+
+
+def merged(mode: str, values: tuple[int, ...]) -> Image.Image:
+    return Image.merge(mode, [Image.new("L", (4, 3), v) for v in values])
+
+
+@pytest.mark.parametrize(
+    ("make_image", "expected"),
+    [
+        pytest.param(lambda: Image.new("1", (4, 3), 1), (255, 255, 255), id="1"),
+        pytest.param(lambda: Image.new("L", (4, 3), 100), (100, 100, 100), id="L"),
+        pytest.param(lambda: Image.new("RGB", (4, 3), (10, 20, 30)), (10, 20, 30), id="RGB"),
+        pytest.param(lambda: Image.new("CMYK", (4, 3), (0, 255, 255, 0)), (255, 0, 0), id="CMYK"),
+        pytest.param(lambda: Image.new("I;16", (4, 3), 65535), (255, 255, 255), id="I;16-max"),
+        pytest.param(lambda: Image.new("I;16", (4, 3), 32768), (128, 128, 128), id="I;16-mid"),
+        pytest.param(lambda: Image.new("I;16B", (4, 3), 32768), (128, 128, 128), id="I;16B"),
+        pytest.param(lambda: Image.new("I;16L", (4, 3), 257 * 7), (7, 7, 7), id="I;16L"),
+        pytest.param(lambda: Image.new("I", (4, 3), 65535), (255, 255, 255), id="I-16bit"),
+        pytest.param(lambda: Image.new("I", (4, 3), 32768), (128, 128, 128), id="I-16bit-mid"),
+        pytest.param(lambda: Image.new("I", (4, 3), 100), (100, 100, 100), id="I-8bit"),
+        pytest.param(lambda: Image.new("F", (4, 3), 0.5), (128, 128, 128), id="F-unit"),
+        pytest.param(lambda: Image.new("F", (4, 3), 200.0), (200, 200, 200), id="F-8bit"),
+        pytest.param(lambda: merged("HSV", (0, 255, 255)), (255, 0, 0), id="HSV"),
+    ],
+)
+def test_pil_modes_become_uint8_rgb(make_image, expected):
+    loaded = load_image(make_image())
+    assert_rgb_uint8(loaded, 3, 4)
+    assert pixel(loaded, 2, 3) == expected
+    assert loaded.alpha is None
+
+
+def test_ycbcr_neutral_stays_grey():
+    loaded = load_image(merged("YCbCr", (128, 128, 128)))
+    assert_rgb_uint8(loaded, 3, 4)
+    assert pixel(loaded) == (128, 128, 128)
+
+
+def test_lab_converts_with_neutral_grey_and_red():
+    neutral = load_image(merged("LAB", (128, 128, 128)))
+    red = load_image(merged("LAB", (140, 200, 128)))
+    r, g, b = pixel(neutral)
+    assert r == g == b and 100 < r < 140
+    r, g, b = pixel(red)
+    assert r > 200 and g < 100
+
+
+def test_palette_without_transparency_has_no_alpha():
+    loaded = load_image(palette_image())
+    assert pixel(loaded, 1, 1) == (200, 50, 30)
+    assert pixel(loaded) == (0, 0, 0)
+    assert loaded.alpha is None
+
+
+@pytest.mark.parametrize(
+    ("make_image", "opaque_alpha"),
+    [
+        pytest.param(lambda: Image.new("RGBA", (4, 3), (10, 20, 30, 40)), 40, id="RGBA"),
+        pytest.param(lambda: Image.new("LA", (4, 3), (90, 60)), 60, id="LA"),
+        pytest.param(lambda: palette_image(transparent_index=0), 255, id="P-transparency"),
+    ],
+)
+def test_alpha_is_kept_aside_and_saved_back_to_png(tmp_path, make_image, opaque_alpha):
+    original = make_image()
+    loaded = load_image(saved(original, tmp_path / "in.png"))
+    assert_rgb_uint8(loaded, 3, 4)
+    assert loaded.alpha is not None and loaded.alpha.shape == (3, 4)
+    assert int(loaded.alpha[2, 3]) == opaque_alpha
+    if original.mode == "P":
+        assert int(loaded.alpha[0, 0]) == 0
+
+    out = save_image(loaded.rgb, tmp_path / "out.png", alpha=loaded.alpha)
+    with Image.open(out) as reread:
+        assert reread.mode == "RGBA"
+    again = load_image(out)
+    np.testing.assert_array_equal(again.alpha, loaded.alpha)
+    np.testing.assert_array_equal(again.rgb, loaded.rgb)
+
+
+def test_sixteen_bit_grey_png_file_scales_to_eight_bit(tmp_path):
+    values = np.array([[0, 257, 32768, 65535]], dtype=np.uint16)
+    path = saved(Image.fromarray(values), tmp_path / "grey16.png")
+    loaded = load_image(path)
+    assert loaded.rgb[0, :, 0].tolist() == [0, 1, 128, 255]
+    assert loaded.name == "grey16.png"
+
+
+def test_sixteen_bit_rgb_png_file_keeps_the_high_byte(tmp_path):
+    row = b"\x00" + struct.pack(">6H", 65535, 32768, 0, 0, 4096, 65535)
+    path = tmp_path / "rgb16.png"
+    path.write_bytes(png_bytes(2, 1, 16, 2, zlib.compress(row)))
+    loaded = load_image(path)
+    assert pixel(loaded, 0, 0) == (255, 128, 0)
+    assert pixel(loaded, 0, 1) == (0, 16, 255)
+
+
+def test_exif_orientation_6_rotates_clockwise(tmp_path):
+    image = Image.new("RGB", (4, 2), (0, 0, 0))
+    image.putpixel((0, 0), (255, 0, 0))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    path = saved(image, tmp_path / "rotated.png", exif=exif)
+    loaded = load_image(path)
+    assert_rgb_uint8(loaded, 4, 2)
+    assert pixel(loaded, 0, 1) == (255, 0, 0)
+
+
+def test_exif_orientation_on_caller_pil_image_leaves_it_alone(tmp_path):
+    image = Image.new("RGB", (4, 2))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    with Image.open(saved(image, tmp_path / "rotated.jpg", exif=exif)) as opened:
+        loaded = load_image(opened)
+        assert opened.size == (4, 2)
+    assert_rgb_uint8(loaded, 4, 2)
+    assert loaded.name == "rotated.jpg"
+
+
+# --------------------------------------------------------------------------- other sources
+
+
+def test_bytes_and_file_objects_load(tmp_path):
+    path = saved(Image.new("RGB", (5, 4), (1, 2, 3)), tmp_path / "photo.png")
+    from_bytes = load_image(path.read_bytes())
+    with path.open("rb") as file:
+        from_file = load_image(file)
+    for loaded in (from_bytes, from_file):
+        assert pixel(loaded) == (1, 2, 3)
+        assert loaded.name is None
+    assert load_image(str(path)).name == "photo.png"
+
+
+@pytest.mark.parametrize(
+    ("array", "expected", "has_alpha"),
+    [
+        pytest.param(np.full((3, 4), 7, np.uint8), (7, 7, 7), False, id="HW-uint8"),
+        pytest.param(np.full((3, 4, 1), 7, np.uint8), (7, 7, 7), False, id="HW1-uint8"),
+        pytest.param(np.full((3, 4, 3), 7, np.uint8), (7, 7, 7), False, id="HW3-uint8"),
+        pytest.param(np.full((3, 4, 4), 7, np.uint8), (7, 7, 7), True, id="HW4-uint8"),
+        pytest.param(np.full((3, 4), 65535, np.uint16), (255,) * 3, False, id="HW-uint16"),
+        pytest.param(np.full((3, 4, 3), 0.5, np.float32), (128,) * 3, False, id="HW3-float32"),
+        pytest.param(np.full((3, 4, 4), 1.0, np.float64), (255,) * 3, True, id="HW4-float64"),
+        pytest.param(np.full((3, 4), 1.02, np.float16), (255,) * 3, False, id="float-overshoot"),
+        pytest.param(np.ones((3, 4), bool), (255, 255, 255), False, id="HW-bool"),
+    ],
+)
+def test_numpy_inputs(array, expected, has_alpha):
+    loaded = load_image(array)
+    assert_rgb_uint8(loaded, 3, 4)
+    assert pixel(loaded) == expected
+    assert (loaded.alpha is not None) == has_alpha
+    assert not np.shares_memory(loaded.rgb, array)
+
+
+def test_numpy_rgba_alpha_is_the_fourth_channel():
+    array = np.zeros((2, 2, 4), np.uint8)
+    array[..., 3] = [[0, 50], [100, 255]]
+    assert load_image(array).alpha.tolist() == [[0, 50], [100, 255]]
+
+
+@pytest.mark.parametrize(
+    ("tensor", "expected", "has_alpha"),
+    [
+        pytest.param(torch.full((3, 3, 4), 0.5), (128,) * 3, False, id="CHW3-float"),
+        pytest.param(torch.full((1, 3, 4), 1.0), (255,) * 3, False, id="CHW1-float"),
+        pytest.param(torch.full((4, 3, 4), 0.0), (0, 0, 0), True, id="CHW4-float"),
+        pytest.param(torch.full((3, 4), 9, dtype=torch.uint8), (9,) * 3, False, id="HW-uint8"),
+        pytest.param(torch.full((3, 3, 4), 0.5, dtype=torch.float16), (128,) * 3, False, id="f16"),
+        pytest.param(
+            torch.full((3, 3, 4), 0.5, dtype=torch.bfloat16), (128,) * 3, False, id="bf16"
+        ),
+        pytest.param(torch.full((3, 3, 4), 0.5, requires_grad=True), (128,) * 3, False, id="grad"),
+    ],
+)
+def test_tensor_inputs(tensor, expected, has_alpha):
+    loaded = load_image(tensor)
+    assert_rgb_uint8(loaded, 3, 4)
+    assert pixel(loaded) == expected
+    assert (loaded.alpha is not None) == has_alpha
+
+
+def test_tensor_channels_are_read_in_order():
+    tensor = torch.zeros(3, 2, 2)
+    tensor[0] = 1.0
+    assert pixel(load_image(tensor)) == (255, 0, 0)
+
+
+def test_importing_hfcolor_io_does_not_import_torch():
+    code = "import sys, hfcolor.io; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_text_file_is_not_an_image(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, not a photo\n")
+    with pytest.raises(ColorizeError, match="not an image Pillow can read") as caught:
+        load_image(path)
+    assert "JPEG, PNG, WebP, TIFF or BMP" in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG"])
+def test_truncated_file_is_refused(tmp_path, image_format):
+    buffer = io.BytesIO()
+    Image.fromarray(noisy_rgb()).save(buffer, image_format)
+    path = tmp_path / f"cut.{image_format.lower()}"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(ColorizeError, match="truncated or damaged.*Re-download or re-export"):
+        load_image(path)
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.jpg"
+    path.touch()
+    with pytest.raises(ColorizeError, match=r"empty \(0 bytes\)"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(Image.new("L", (0, 5)), id="pil"),
+        pytest.param(np.zeros((0, 5, 3), np.uint8), id="numpy"),
+        pytest.param(torch.zeros(3, 5, 0), id="tensor"),
+    ],
+)
+def test_zero_size_image_is_refused(source):
+    with pytest.raises(ColorizeError, match=r"is empty \(\d+x\d+ pixels\)"):
+        load_image(source)
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path):
+    # The file is truncated, so only a check made from the header can give this message.
+    path = tmp_path / "big.png"
+    path.write_bytes(header_only_png(20, 10))
+    with pytest.raises(ColorizeError) as caught:
+        load_image(path, max_pixels=100)
+    message = str(caught.value)
+    assert "is 20x10 (0.0 MP), above the 0.0001 MP limit" in message
+    assert "resize it first or pass max_pixels=200" in message
+
+
+def test_default_limit_refuses_63_mp_and_allows_a_50_mp_camera(tmp_path):
+    too_big = tmp_path / "too_big.png"
+    too_big.write_bytes(header_only_png(9000, 7000))
+    with pytest.raises(ColorizeError, match=r"9000x7000 \(63.0 MP\), above the 60 MP limit"):
+        load_image(too_big)
+    fifty_mp = tmp_path / "fifty_mp.png"
+    fifty_mp.write_bytes(header_only_png(8660, 5773))
+    assert 8660 * 5773 <= MAX_PIXELS
+    with pytest.raises(ColorizeError, match="truncated"):
+        load_image(fifty_mp)  # got past the size checks to decoding
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(np.zeros((1, 30), np.uint8), id="numpy-wide"),
+        pytest.param(Image.new("RGB", (2, 60)), id="pil-tall"),
+    ],
+)
+def test_extreme_aspect_ratio_is_refused(source):
+    with pytest.raises(ColorizeError, match=r"30\.0:1\); panoramas over 20:1 .*crop it"):
+        load_image(source)
+
+
+def test_aspect_ratio_of_exactly_20_is_allowed():
+    assert_rgb_uint8(load_image(np.zeros((1, 20), np.uint8)), 1, 20)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("size", [(40, 40), (100, 100)], ids=["warning-band", "error-band"])
+def test_decompression_bomb_is_refused(tmp_path, monkeypatch, size):
+    path = saved(Image.new("L", size), tmp_path / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ColorizeError, match="decompression bomb.*MAX_IMAGE_PIXELS"):
+        load_image(path)
+
+
+def test_missing_file_folder_and_url_are_refused(tmp_path):
+    with pytest.raises(ColorizeError, match="does not exist; check the path"):
+        load_image(tmp_path / "nope.jpg")
+    with pytest.raises(ColorizeError, match="is a folder"):
+        load_image(tmp_path)
+    with pytest.raises(ColorizeError, match="is a URL; download"):
+        load_image("https://example.com/photo.jpg")
+
+
+@pytest.mark.parametrize(
+    ("source", "pattern"),
+    [
+        pytest.param(np.zeros((3, 8, 8)), r"channels-first.*transpose\(1, 2, 0\)", id="CHW"),
+        pytest.param(np.zeros((8, 8, 2)), r"expected \(H, W\)", id="two-channels"),
+        pytest.param(np.zeros((1, 8, 8, 3)), r"pass array\[0\]", id="batch"),
+        pytest.param(np.zeros(8), r"has shape \(8,\)", id="1-d"),
+        pytest.param(np.zeros((8, 8), np.int64), "dtype int64; give uint8", id="int64"),
+        pytest.param(np.full((8, 8), 255.0), "divide it by 255", id="float-0-255"),
+        pytest.param(np.full((8, 8), np.nan), "NaN", id="nan"),
+        pytest.param(torch.zeros(8, 8, 3), r"channels-last.*permute\(2, 0, 1\)", id="tensor-HWC"),
+        pytest.param(torch.zeros(1, 3, 8, 8), r"pass tensor\[0\]", id="tensor-batch"),
+        pytest.param(torch.zeros(3, 8, 8, dtype=torch.int32), "dtype int32", id="tensor-int"),
+        pytest.param(12, "Cannot load a photo from a int", id="int"),
+    ],
+)
+def test_unsupported_arrays_and_types_are_refused(source, pattern):
+    with pytest.raises(ColorizeError, match=pattern):
+        load_image(source)
+
+
+def test_bad_max_pixels_is_refused():
+    with pytest.raises(ColorizeError, match="max_pixels must be positive"):
+        load_image(np.zeros((2, 2), np.uint8), max_pixels=0)
+
+
+def test_max_pixels_none_disables_the_limit():
+    assert_rgb_uint8(load_image(np.zeros((2, 2), np.uint8), max_pixels=None), 2, 2)
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def test_is_image_file_by_extension():
+    assert all(is_image_file(f"a.{ext}") for ext in ("jpg", "JPEG", "png", "webp", "bmp", "tif"))
+    assert is_image_file(Path("x/y.TIFF"))
+    assert not is_image_file("notes.txt")
+    assert not is_image_file("png")
+
+
+def test_find_images_in_nested_folders(tmp_path):
+    for name in [
+        "album/b.jpg",
+        "album/A.PNG",
+        "album/notes.txt",
+        "album/._b.jpg",
+        "album/.thumbs/t.jpg",
+        "album/2020/summer/c.webp",
+        "album/2020/d.tiff",
+    ]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    album = tmp_path / "album"
+
+    assert find_images(album) == [
+        album / "2020/d.tiff",
+        album / "2020/summer/c.webp",
+        album / "A.PNG",
+        album / "b.jpg",
+    ]
+    assert find_images([album], recursive=False) == [album / "A.PNG", album / "b.jpg"]
+    named = find_images([str(album / "notes.txt"), album / "b.jpg", album], recursive=False)
+    assert named == [album / "A.PNG", album / "b.jpg", album / "notes.txt"]
+    with pytest.raises(ColorizeError, match="does not exist"):
+        find_images([album / "missing.jpg"])
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def test_save_png_is_lossless_and_creates_folders(tmp_path):
+    rgb = noisy_rgb(8, 6)
+    out = save_image(rgb, tmp_path / "a" / "b" / "out.png")
+    assert out == tmp_path / "a" / "b" / "out.png"
+    np.testing.assert_array_equal(load_image(out).rgb, rgb)
+
+
+def test_save_adds_png_when_there_is_no_extension(tmp_path):
+    out = save_image(noisy_rgb(4, 4), tmp_path / "result")
+    assert out.name == "result.png"
+    with Image.open(out) as reread:
+        assert reread.format == "PNG"
+
+
+def test_save_jpeg_drops_alpha_and_webp_keeps_it(tmp_path):
+    rgb = np.full((8, 8, 3), 120, np.uint8)
+    alpha = np.full((8, 8), 255, np.uint8)
+    alpha[0, 0] = 0
+    jpeg = save_image(rgb, tmp_path / "out.JPG", alpha=alpha)
+    webp = save_image(rgb, tmp_path / "out.webp", alpha=alpha)
+    with Image.open(jpeg) as reread:
+        assert (reread.format, reread.mode) == ("JPEG", "RGB")
+    assert np.abs(load_image(jpeg).rgb.astype(int) - 120).max() <= 2
+    assert load_image(webp).alpha is not None
+
+
+def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    save_image(noisy_rgb(4, 4), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_failed_save_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(ColorizeError, match="disk full.*writable"):
+        save_image(noisy_rgb(4, 4), target)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+@pytest.mark.parametrize(
+    ("rgb", "alpha", "name", "pattern"),
+    [
+        pytest.param(np.zeros((4, 4, 3), np.float32), None, "o.png", "uint8 .H, W, 3.", id="f32"),
+        pytest.param(np.zeros((4, 4), np.uint8), None, "o.png", "uint8 .H, W, 3.", id="grey"),
+        pytest.param(np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2), np.uint8), "o.png",
+                     "alpha as uint8", id="alpha-shape"),
+        pytest.param(np.zeros((4, 4, 3), np.uint8), None, "o.gif", "use .png", id="extension"),
+    ],
+)  # fmt: skip
+def test_save_refuses_bad_input(tmp_path, rgb, alpha, name, pattern):
+    with pytest.raises(ColorizeError, match=pattern):
+        save_image(rgb, tmp_path / name, alpha=alpha)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- is_grey
+
+
+def test_is_grey():
+    grey = np.repeat(np.arange(64, dtype=np.uint8).reshape(8, 8, 1), 3, axis=2)
+    assert is_grey(grey)
+    assert is_grey(grey[..., 0])
+
+    noisy = grey.copy()
+    noisy[..., 0] += 3  # JPEG-sized chroma noise
+    assert is_grey(noisy)
+    assert not is_grey(noisy, tol=2)
+
+    coloured = noisy_rgb(8, 8)
+    assert not is_grey(coloured)
+
+    stamp = np.repeat(np.full((100, 100, 1), 90, np.uint8), 3, axis=2)
+    stamp[0, :50] = (255, 0, 0)  # 0.5% of the pixels
+    assert is_grey(stamp)
+    assert not is_grey(stamp, outlier_fraction=0.0)
+
+
+def test_is_grey_on_a_grey_photo_saved_as_colour_jpeg(tmp_path):
+    grey = np.random.default_rng(1).integers(0, 256, (32, 32), dtype=np.uint8)
+    path = saved(Image.fromarray(grey).convert("RGB"), tmp_path / "grey.jpg", quality=75)
+    assert is_grey(load_image(path).rgb)
+
+
+def test_is_grey_refuses_non_uint8():
+    with pytest.raises(ColorizeError, match="uint8"):
+        is_grey(np.zeros((4, 4, 3), np.float32))
