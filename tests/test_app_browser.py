@@ -1,0 +1,133 @@
+"""The demo in headless Chromium: upload, colorize, hints by clicking, error toasts.
+
+Needs Debian's chromium (`apt-get install chromium`) and the playwright package; never runs
+`playwright install`. Set HFCOLOR_SCREENSHOT=path.png to keep a full-page screenshot.
+"""
+
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+TIMEOUT_MS = 30_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    from hfcolor.models import create_model
+
+    model_dir = tmp_path_factory.mktemp("unet-tiny")
+    create_model("unet-tiny").save_pretrained(model_dir)
+    demo = app.build_demo(model_dir)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                quiet=True, **app.LAUNCH_OPTIONS)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, demo_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(demo_url, wait_until="networkidle")
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def grey_photo(tmp_path_factory) -> Path:
+    """240x160: a known size, so clicked coordinates can be checked."""
+    ramp = np.linspace(40, 220, 240)[None, :] * np.ones((160, 1))
+    path = tmp_path_factory.mktemp("photos") / "ramp.png"
+    Image.fromarray(ramp.astype(np.uint8)).save(path)
+    return path
+
+
+def upload(page, path: Path) -> None:
+    page.locator("#photo input[type=file]").set_input_files(str(path))
+
+
+def result_sources(page) -> list[str]:
+    images = page.locator("#comparison img")
+    return [images.nth(i).get_attribute("src") or "" for i in range(images.count())]
+
+
+def wait_for_result(page) -> None:
+    page.locator("#download a").filter(has_text=re.compile(r"-colorized\.png")).first.wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#comparison img')].filter(i => i.src).length >= 2"
+    )
+
+
+def test_upload_colorize_and_download(page, grey_photo):
+    upload(page, grey_photo)
+    page.locator("#photo img").first.wait_for()
+    page.locator("#colorize").click()
+    wait_for_result(page)
+    assert all(src for src in result_sources(page)[:2])
+    assert "ramp-colorized.png" in page.locator("#download").inner_text()
+    if os.environ.get("HFCOLOR_SCREENSHOT"):
+        page.screenshot(path=os.environ["HFCOLOR_SCREENSHOT"], full_page=True)
+
+
+def test_clicking_the_photo_adds_a_hint_in_photo_pixels(page, grey_photo):
+    upload(page, grey_photo)
+    wait_for_result(page)  # the upload alone colorizes
+    photo = page.locator("#photo img").first
+    box = photo.bounding_box()
+    photo.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})
+    hint_list = page.locator("#hint-list textarea")
+    page.wait_for_function(
+        "() => document.querySelector('#hint-list textarea').value.includes('#')"
+    )
+    x, y, colour = (part.strip() for part in hint_list.input_value().split(","))
+    assert abs(int(x) - 180) <= 3 and abs(int(y) - 40) <= 3  # 0.75 * 240, 0.25 * 160
+    assert colour == "#3b82f6"
+    page.locator("#clear-hints").click()
+    page.wait_for_function("() => document.querySelector('#hint-list textarea').value === ''")
+
+
+def test_a_bad_file_shows_an_error_toast(page, tmp_path, grey_photo):
+    bad = tmp_path / "letter.png"
+    bad.write_text("Dear colleague, this is not a photo.")
+    upload(page, bad)
+    toast = page.get_by_test_id("toast-body").filter(has_text="letter.png is not an image")
+    toast.first.wait_for()
+    assert toast.first.is_visible()
+    upload(page, grey_photo)  # the server keeps serving
+    wait_for_result(page)

@@ -1,0 +1,190 @@
+"""The `hfcolor` command line, called the way users call it (tiny model, small photos)."""
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hfcolor.cli import DECODE_CHOICES, main, parse_hint, plan_jobs
+
+COMMANDS = ["colorize", "info", "evaluate", "prior"]
+
+
+@pytest.fixture
+def photo_tree(tmp_path, color_photos) -> Path:
+    """photos/a.png, photos/sub/b.jpg, photos/sub/deeper/c.png."""
+    root = tmp_path / "photos"
+    for relative, rgb in zip(["a.png", "sub/b.jpg", "sub/deeper/c.png"], color_photos,
+                             strict=False):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path)
+    return root
+
+
+def colorize_args(inputs, out, model_dir, *extra) -> list[str]:
+    return ["colorize", *map(str, inputs), "-o", str(out), "--model", str(model_dir),
+            "--render-size", "64", "-q", *extra]
+
+
+def run_module(*args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "hfcolor", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+# --------------------------------------------------------------------------- help and start-up
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_for_every_command_shows_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"] if command else ["--help"])
+    assert exit_info.value.code == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_cli_without_importing_torch_for_help():
+    result = run_module("--help")
+    assert result.returncode == 0 and "colorize" in result.stdout
+    check = ("import sys, hfcolor.cli as c; c.build_parser().format_help(); "
+             "assert 'torch' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", check], timeout=60).returncode == 0
+
+
+def test_decode_choices_match_the_pipeline():
+    from hfcolor.pipeline import DECODERS
+
+    assert DECODE_CHOICES == DECODERS
+
+
+# --------------------------------------------------------------------------- colorize
+
+
+def test_colorize_keeps_the_folder_tree_and_photo_sizes(photo_tree, tmp_path, tiny_model_dir,
+                                                        color_photos):
+    single = tmp_path / "single.png"
+    Image.fromarray(color_photos[3]).save(single)
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_tree, single], out, tiny_model_dir)) == 0
+    expected = {"a.png": 0, "sub/b.png": 1, "sub/deeper/c.png": 2, "single.png": 3}
+    written = sorted(path.relative_to(out).as_posix() for path in out.rglob("*.png"))
+    assert written == sorted(expected)
+    for relative, index in expected.items():
+        with Image.open(out / relative) as image:
+            assert image.mode == "RGB"
+            assert image.size == color_photos[index].shape[1::-1]
+
+
+def test_colorize_skips_existing_outputs_unless_overwrite(photo_tree, tmp_path, tiny_model_dir,
+                                                          capsys):
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 0
+    marker = out / "a.png"
+    marker.write_bytes(b"not replaced")
+    assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 0
+    assert marker.read_bytes() == b"not replaced"
+    assert "skipped 3 already done" in capsys.readouterr().err
+    assert main(colorize_args([photo_tree], out, tiny_model_dir, "--overwrite")) == 0
+    with Image.open(marker) as image:
+        assert image.format == "PNG"
+
+
+def test_failures_are_listed_and_exit_1_while_other_photos_are_done(photo_tree, tmp_path,
+                                                                    tiny_model_dir, capsys):
+    (photo_tree / "sub" / "notes.jpg").write_text("this is not a photo")
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 1
+    err = capsys.readouterr().err
+    assert "1 failed" in err and "notes.jpg" in err and "not an image" in err
+    assert "Traceback" not in err
+    assert (out / "a.png").exists() and (out / "sub" / "deeper" / "c.png").exists()
+    assert not (out / "sub" / "notes.png").exists()
+
+
+def test_unknown_model_exits_2_with_one_line(photo_tree, tmp_path, capsys):
+    args = ["colorize", str(photo_tree), "-o", str(tmp_path / "out"), "--model", "no-such-model"]
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hfcolor: error:")
+    assert "no-such-model" in lines[0]
+
+
+def test_missing_input_exits_2(tmp_path, capsys):
+    assert main(["colorize", str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "out")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_num_samples_writes_one_file_per_sample(photo_tree, tmp_path, tiny_model_dir):
+    out = tmp_path / "out"
+    photo = photo_tree / "a.png"
+    assert main(colorize_args([photo], out, tiny_model_dir, "--num-samples", "2",
+                              "--seed", "1")) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a_s0.png", "a_s1.png"]
+    first, second = (np.asarray(Image.open(out / name)) for name in ("a_s0.png", "a_s1.png"))
+    assert not np.array_equal(first, second)
+
+
+def test_format_alpha_and_hints_on_a_wide_photo(tmp_path, tiny_model_dir, color_photo_factory):
+    rgba = np.dstack([color_photo_factory(40, 100, seed=5), np.full((40, 100), 90, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "wide.png")
+    out = tmp_path / "out"
+    assert main(colorize_args([tmp_path / "wide.png"], out, tiny_model_dir, "--format", "webp",
+                              "--hint", "90,10,#ff0000")) == 0
+    with Image.open(out / "wide.webp") as image:
+        assert image.mode == "RGBA" and image.size == (100, 40)
+
+
+def test_settings_the_model_cannot_honour_exit_2(photo_tree, tmp_path, tiny_classifier_dir,
+                                                 capsys):
+    args = colorize_args([photo_tree], tmp_path / "out", tiny_classifier_dir,
+                         "--decode", "regression")
+    assert main(args) == 2
+    assert "classifier" in capsys.readouterr().err
+
+
+def test_parse_hint():
+    hint = parse_hint("12,5.5,#ff8000")
+    assert (hint.x, hint.y, hint.color) == (12.0, 5.5, (255, 128, 0))
+    assert parse_hint("1,2,rgb(1, 2, 3)").color == (1, 2, 3)
+    for bad in ["12,#ff0000", "a,b,#ff0000", "1,2,blue"]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_hint(bad)
+
+
+def test_plan_jobs_names_clashes_and_ignores_its_own_output(tmp_path, color_photos):
+    folder = tmp_path / "photos"
+    (folder / "colour").mkdir(parents=True)
+    for name in ["x.jpg", "x.png", "colour/old.png"]:
+        Image.fromarray(color_photos[0]).save(folder / name)
+    jobs = plan_jobs([folder], folder / "colour", "png", num_samples=1)
+    assert [job.source.name for job in jobs] == ["x.jpg", "x.png"]
+    assert [job.outputs[0].name for job in jobs] == ["x.png", "x_png.png"]
+
+
+# --------------------------------------------------------------------------- info, prior
+
+
+def test_info_prints_the_config_and_facts(tiny_model_dir, capsys):
+    assert main(["info", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    for text in ["UNetColorizer", "parameters:", "size on disk:", "regression + classifier",
+                 "stride:", "hints:        yes", '"backbone": "test_efficientnet"']:
+        assert text in out
+
+
+def test_info_of_a_registry_architecture(capsys):
+    assert main(["info", "eccv16-tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "ECCV16Colorizer" in out and "not saved" in out and "hints:        no" in out
+
+
+def test_prior_writes_the_prior_file(photo_dir, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    assert main(["prior", str(photo_dir), "--out", str(model_dir), "--size", "16"]) == 0
+    assert (model_dir / "prior.safetensors").is_file()

@@ -1,0 +1,120 @@
+"""The evaluation harness: its three rows, its files, and a grey row that matches the metrics."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage.color import rgb2lab
+
+from hfcolor import evaluate as harness
+from hfcolor import metrics
+from hfcolor.cli import main
+from hfcolor.errors import ColorizeError
+from hfcolor.evaluate import evaluate, grey_version, results_markdown
+
+FAST = {"render_size": 64, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def results(tiny_model, tmp_path_factory, color_photos):
+    folder = tmp_path_factory.mktemp("eval-photos")
+    for index, rgb in enumerate(color_photos):
+        Image.fromarray(rgb).save(folder / f"photo{index}.png")
+    out = tmp_path_factory.mktemp("eval-out")
+    return evaluate(tiny_model, folder, out=out, **FAST)
+
+
+def test_three_rows_grey_model_originals(results):
+    assert [row["name"] for row in results["rows"]] == ["grey baseline", "model", "originals"]
+    assert results["photos"] == 4 and results["samples_per_photo"] == 1
+    grey, model, originals = results["rows"]
+    assert math.isinf(originals["psnr"]) and originals["ciede2000"] == 0.0
+    assert grey["colorfulness"] == 0.0
+    assert grey["colorfulness_gap"] == pytest.approx(originals["colorfulness"])
+    assert model["colorfulness_gap"] == pytest.approx(
+        abs(model["colorfulness"] - originals["colorfulness"]))
+
+
+def test_grey_row_equals_the_metrics_computed_directly(results, color_photos):
+    direct = metrics.mean_metrics(metrics.image_metrics(grey_version(rgb), rgb)
+                                  for rgb in color_photos)
+    grey_row = results["rows"][0]
+    for key, value in direct.items():
+        if key != "colorfulness_original":
+            assert grey_row[key] == pytest.approx(value, rel=1e-9), key
+    assert results["rows"][2]["colorfulness"] == pytest.approx(direct["colorfulness_original"])
+
+
+def test_grey_version_keeps_lightness_and_is_truly_grey(color_photos):
+    rgb = color_photos[1]
+    grey = grey_version(rgb)
+    assert grey.dtype == np.uint8 and grey.shape == rgb.shape
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    lightness_change = np.abs(rgb2lab(grey / 255.0)[..., 0] - rgb2lab(rgb / 255.0)[..., 0])
+    assert lightness_change.mean() < 0.3
+
+
+def test_writes_json_markdown_and_contact_sheet(results):
+    out = Path(results["out"])
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["rows"][2]["psnr"] is None  # infinity is not JSON
+    assert [photo["file"] for photo in saved["per_photo"]] == [f"photo{i}.png" for i in range(4)]
+    markdown = (out / "results.md").read_text()
+    assert "| grey baseline |" in markdown and "| originals | ∞ |" in markdown
+    assert "CIEDE2000" in markdown and markdown.strip() == results_markdown(results)
+    with Image.open(out / "contact_sheet.png") as sheet:
+        assert sheet.height >= 4 * harness.THUMB_HEIGHT and sheet.width >= 3 * 48
+
+
+def test_several_samples_report_mean_best_and_diversity(tiny_model, photo_dir, tmp_path):
+    results = evaluate(tiny_model, photo_dir, seeds=[0, 1], num_samples=2, limit=2,
+                       out=tmp_path, **FAST)
+    assert results["photos"] == 2 and results["samples_per_photo"] == 4
+    names = [row["name"] for row in results["rows"]]
+    assert names == ["grey baseline", "model (mean of 4 samples)",
+                     "model (best of 4 by CIEDE2000)", "originals"]
+    mean, best = results["rows"][1:3]
+    assert best["ciede2000"] <= mean["ciede2000"]
+    assert mean["diversity"] > 0 and "diversity" in results_markdown(results)
+
+
+def test_fid_uses_folders_of_equal_size_images(tiny_model, photo_dir, tmp_path, monkeypatch):
+    seen = []
+
+    def fake_fid(reference, other):
+        sizes = {Image.open(path).size for path in other.iterdir()}
+        seen.append((reference.name, other.name, len(list(other.iterdir())), sizes))
+        return 1.5
+
+    monkeypatch.setattr(metrics, "fid", fake_fid)
+    results = evaluate(tiny_model, photo_dir, fid=True, out=tmp_path, **FAST)
+    size = (harness.FID_SIZE, harness.FID_SIZE)
+    assert seen == [("originals", "grey", 4, {size}), ("originals", "model", 4, {size})]
+    assert [row["fid"] for row in results["rows"]] == [1.5, 1.5, 0.0]
+
+
+def test_unreadable_photos_are_skipped_and_recorded(tiny_model, photo_dir, tmp_path):
+    (photo_dir / "broken.png").write_bytes(b"not a png")
+    results = evaluate(tiny_model, photo_dir, out=tmp_path, **FAST)
+    assert results["photos"] == 4
+    assert [item["file"] for item in results["skipped"]] == ["broken.png"]
+
+
+def test_cli_evaluate_with_limit_and_default_out(tiny_model_dir, photo_dir, tmp_path,
+                                                 monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ["evaluate", str(tiny_model_dir), str(photo_dir), "--limit", "2", "--render-size",
+            "64", "-q"]
+    assert main(args) == 0
+    assert "| grey baseline |" in capsys.readouterr().out
+    out = tmp_path / "eval" / f"{tiny_model_dir.name}-photos"
+    assert json.loads((out / "results.json").read_text())["photos"] == 2
+    assert (out / "contact_sheet.png").is_file()
+
+
+def test_empty_folder_is_a_user_error(tiny_model, tmp_path):
+    with pytest.raises(ColorizeError, match="No photos"):
+        evaluate(tiny_model, tmp_path, out=tmp_path / "out", **FAST)

@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import hfcolor
+from hfcolor import ColorizeError
+from hfcolor.hints import Hint
+from hfcolor.io import load_image
+from hfcolor.models import create_model
+from hfcolor.pipeline import _upsample_rows, recombine
+
+
+@pytest.fixture(scope="module")
+def generator():
+    torch.manual_seed(0)
+    return create_model("unet-tiny", head="both").eval()
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    torch.manual_seed(0)
+    return create_model("unet-tiny", head="classifier", hints=False, noise_channels=0).eval()
+
+
+def _grey_photo(width=150, height=100):
+    y, x = np.mgrid[0:height, 0:width]
+    grey = ((x * 255 / width + y) % 256).astype(np.uint8)
+    return np.stack([grey] * 3, axis=-1)
+
+
+def test_output_is_full_resolution_and_keeps_lightness(generator):
+    photo = _grey_photo(301, 97)
+    out = hfcolor.colorize(photo, model=generator, render_size=64)
+    assert out.shape == (97, 301, 3) and out.dtype == np.uint8
+    lab_in = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    lab_out = torch.from_numpy(out).permute(2, 0, 1)[None].float() / 255
+    from hfcolor.color import rgb_to_lab
+
+    change = (rgb_to_lab(lab_in)[:, 0] - rgb_to_lab(lab_out)[:, 0]).abs().mean()
+    assert change < 1.0
+
+
+def test_alpha_is_kept(generator):
+    rgba = np.dstack([_grey_photo(64, 64), np.full((64, 64), 77, np.uint8)])
+    out = hfcolor.colorize(Image.fromarray(rgba, "RGBA"), model=generator, render_size=64)
+    assert out.shape == (64, 64, 4) and (out[..., 3] == 77).all()
+
+
+def test_same_seed_same_samples_and_samples_differ(generator):
+    photo = _grey_photo(96, 64)
+    a = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
+    b = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
+    assert len(a) == 3 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], a[1])
+
+
+@pytest.mark.parametrize("decode", ["annealed_mean", "mode", "top_k", "sample"])
+def test_classifier_decoders(classifier, decode):
+    out = hfcolor.colorize(_grey_photo(80, 64), model=classifier, render_size=64, decode=decode)
+    assert out.shape == (64, 80, 3)
+
+
+def test_temperature_changes_classifier_output(classifier):
+    photo = _grey_photo(64, 64)
+    cold = hfcolor.colorize(photo, model=classifier, render_size=64, temperature=0.1)
+    warm = hfcolor.colorize(photo, model=classifier, render_size=64, temperature=1.0)
+    assert not np.array_equal(cold, warm)
+
+
+def test_hints_change_the_output_near_the_hint(generator):
+    photo = _grey_photo(64, 64)
+    plain = hfcolor.colorize(photo, model=generator, render_size=64)
+    hinted = hfcolor.colorize(photo, model=generator, render_size=64,
+                              hints=[Hint(32, 32, "#ff0000", radius=4)])
+    assert not np.array_equal(plain, hinted)
+
+
+def test_bad_settings_and_inputs_raise_colorize_error(generator, classifier, tmp_path):
+    with pytest.raises(ColorizeError, match="render_size"):
+        hfcolor.colorize(_grey_photo(), model=generator, render_size=5)
+    with pytest.raises(ColorizeError, match="no classifier head"):
+        hfcolor.colorize(_grey_photo(), model=create_model("unet-tiny", head="regression"),
+                         decode="mode")
+    with pytest.raises(ColorizeError, match="outside"):
+        hfcolor.colorize(_grey_photo(), model=generator, hints=[Hint(999, 5, "#00ff00")])
+    text = tmp_path / "note.jpg"
+    text.write_text("not a photo")
+    with pytest.raises(ColorizeError):
+        hfcolor.colorize(text, model=generator)
+    with pytest.raises(ColorizeError, match="Unknown model|neither"):
+        hfcolor.colorize(_grey_photo(), model="no-such-model")
+
+
+def test_batch_of_photos(generator):
+    out = hfcolor.colorize([_grey_photo(64, 64), _grey_photo(96, 64)], model=generator,
+                           render_size=64)
+    assert [o.shape for o in out] == [(64, 64, 3), (64, 96, 3)]
+
+
+def test_chunked_upsampling_equals_whole_image_interpolation():
+    ab = torch.randn(1, 2, 13, 17)
+    height, width = 301, 411
+    whole = F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False)
+    chunks = [_upsample_rows(ab, top, min(top + 50, height), height, width, 13 / height)
+              for top in range(0, height, 50)]
+    assert torch.allclose(torch.cat(chunks, dim=-2), whole, atol=1e-5)
+
+
+def test_recombine_with_zero_ab_is_the_grey_photo():
+    photo = load_image(_grey_photo(120, 80))
+    out = recombine(photo, torch.zeros(2, 10, 15))
+    assert np.abs(out.astype(int) - photo.rgb.astype(int)).max() <= 1
