@@ -42,7 +42,8 @@ GREY_CHROMA = 3.0
 """Images whose mean Lab chroma sqrt(a^2 + b^2) is below this are skipped as near-grey."""
 
 DECODE_METHODS = ("mode", "annealed_mean", "top_k", "sample")
-_PIXELS_PER_CHUNK = 32768  # bounds the (pixels, 313) distance matrix to about 40 MB
+_PIXELS_PER_CHUNK = 32768  # bounds a full-search (pixels, 313) distance matrix to about 40 MB
+_BLOCK_RADIUS = 2  # nearest-bin search looks at the 5 x 5 grid points around each pixel
 _IMAGES_PER_BATCH = 64
 
 
@@ -117,20 +118,76 @@ def nearest_bins(ab: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tens
     """The k nearest bins of every pixel of ab (B, 2, H, W), nearest first.
 
     Returns squared distances (B, k, H, W) float32 and bin indices (B, k, H, W) int64.
-    Distances are computed a chunk of pixels at a time, so memory stays bounded.
+    Work goes a chunk of pixels at a time, so memory stays bounded.
     """
     _check_ab(ab)
+    if not 1 <= k <= NUM_BINS:
+        raise ColorizeError(f"k must be between 1 and {NUM_BINS}, got {k}.")
     batch, _, height, width = ab.shape
     pixels = ab.detach().float().permute(0, 2, 3, 1).reshape(-1, 2)
-    bins = _ab_bins_cached().to(pixels.device)
-    distances, indices = [], []
-    for chunk in pixels.split(_PIXELS_PER_CHUNK):
-        squared = _squared_distances(chunk, bins)
-        chunk_distances, chunk_indices = squared.topk(k, dim=1, largest=False)
-        distances.append(chunk_distances)
-        indices.append(chunk_indices)
+    found = [_nearest_in_chunk(chunk, k) for chunk in pixels.split(_PIXELS_PER_CHUNK)]
     shape = (batch, height, width)
-    return _to_maps(torch.cat(distances), *shape), _to_maps(torch.cat(indices), *shape)
+    distances = torch.cat([chunk_distances for chunk_distances, _ in found])
+    indices = torch.cat([chunk_indices for _, chunk_indices in found])
+    return _to_maps(distances, *shape), _to_maps(indices, *shape)
+
+
+def _nearest_in_chunk(pixels: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 2) -> squared distances and indices (N, k) of the k nearest bins.
+
+    Bins sit on the grid, so the k nearest are almost always among the 5 x 5 grid points
+    around a pixel's own grid point: search those, and fall back to all 313 bins only for
+    pixels where a bin outside that block could be nearer (far outside the gamut).
+    """
+    if k > (2 * _BLOCK_RADIUS + 1) ** 2:
+        return _nearest_by_full_search(pixels, k)
+    distances, indices, exact_within = _nearest_in_block(pixels, k)
+    uncertain = distances[:, -1] > exact_within.clamp(min=0.0).square()
+    if uncertain.any():
+        distances[uncertain], indices[uncertain] = _nearest_by_full_search(pixels[uncertain], k)
+    return distances, indices
+
+
+def _nearest_in_block(pixels: torch.Tensor, k: int):
+    """k nearest bins among the 5 x 5 grid points around each pixel's nearest grid point.
+
+    Also returns, per pixel, the distance within which that answer is certainly exact: every
+    grid point outside the block is at least that far away.
+    """
+    table, origin = _bin_index_table(pixels.device)
+    radius = _BLOCK_RADIUS
+    centre = ((pixels - origin) / GRID_STEP).round().long().clamp(radius, len(table) - 1 - radius)
+    offsets = torch.arange(-radius, radius + 1, device=pixels.device)
+    block = centre[:, None, :] + torch.cartesian_prod(offsets, offsets)[None]  # (N, 25, 2)
+    candidates = table[block[..., 0], block[..., 1]]
+    candidate_ab = origin + GRID_STEP * block.float()
+    squared = (pixels[:, None, :] - candidate_ab).square().sum(dim=-1)
+    squared = squared.masked_fill(candidates < 0, float("inf"))
+    distances, positions = squared.topk(k, dim=1, largest=False)
+    centre_ab = origin + GRID_STEP * centre.float()
+    exact_within = (radius + 1) * GRID_STEP - (pixels - centre_ab).abs().amax(dim=1)
+    return distances, candidates.gather(1, positions), exact_within
+
+
+def _nearest_by_full_search(pixels: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    bins = _ab_bins_cached().to(pixels.device)
+    return _squared_distances(pixels, bins).topk(k, dim=1, largest=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _bin_index_table(device: torch.device) -> tuple[torch.Tensor, float]:
+    """Square table over the grid holding each grid point's bin index (-1: not a bin).
+
+    Returns the table and the ab value of its [0, 0] entry. It is padded by the block radius
+    on every side of the bins, so every block around a clamped centre fits inside.
+    """
+    bins = _ab_bins_cached()
+    origin = float(bins.min()) - _BLOCK_RADIUS * GRID_STEP
+    size = round((float(bins.max()) - origin) / GRID_STEP) + _BLOCK_RADIUS + 1
+    table = torch.full((size, size), -1, dtype=torch.long)
+    cells = ((bins - origin) / GRID_STEP).round().long()
+    table[cells[:, 0], cells[:, 1]] = torch.arange(NUM_BINS)
+    return table.to(device), origin
 
 
 def _squared_distances(points: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:

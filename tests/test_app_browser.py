@@ -5,7 +5,6 @@ Needs Debian's chromium (`apt-get install chromium`) and the playwright package;
 """
 
 import os
-import re
 import socket
 import sys
 from pathlib import Path
@@ -22,8 +21,8 @@ TIMEOUT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at "
+                       "/usr/bin/chromium (apt-get install chromium)"),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -82,13 +81,23 @@ def upload(page, path: Path) -> None:
     page.locator("#photo input[type=file]").set_input_files(str(path))
 
 
+def point_on_picture(img, fx: float, fy: float) -> dict:
+    """Where fraction (fx, fy) of the picture lies in the <img> box, which is larger than the
+    picture: Gradio shows it with object-fit: scale-down, centred and never enlarged."""
+    box = img.bounding_box()
+    width, height = img.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    scale = min(box["width"] / width, box["height"] / height, 1)
+    left, top = (box["width"] - width * scale) / 2, (box["height"] - height * scale) / 2
+    return {"x": left + fx * width * scale, "y": top + fy * height * scale}
+
+
 def result_sources(page) -> list[str]:
     images = page.locator("#comparison img")
     return [images.nth(i).get_attribute("src") or "" for i in range(images.count())]
 
 
 def wait_for_result(page) -> None:
-    page.locator("#download a").filter(has_text=re.compile(r"-colorized\.png")).first.wait_for()
+    page.locator("#download a[download$='-colorized.png']").first.wait_for()
     page.wait_for_function(
         "() => [...document.querySelectorAll('#comparison img')].filter(i => i.src).length >= 2"
     )
@@ -100,7 +109,8 @@ def test_upload_colorize_and_download(page, grey_photo):
     page.locator("#colorize").click()
     wait_for_result(page)
     assert all(src for src in result_sources(page)[:2])
-    assert "ramp-colorized.png" in page.locator("#download").inner_text()
+    link = page.locator("#download a[download$='-colorized.png']").first
+    assert link.get_attribute("download") == "ramp-colorized.png"
     if os.environ.get("HFCOLOR_SCREENSHOT"):
         page.screenshot(path=os.environ["HFCOLOR_SCREENSHOT"], full_page=True)
 
@@ -109,8 +119,7 @@ def test_clicking_the_photo_adds_a_hint_in_photo_pixels(page, grey_photo):
     upload(page, grey_photo)
     wait_for_result(page)  # the upload alone colorizes
     photo = page.locator("#photo img").first
-    box = photo.bounding_box()
-    photo.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})
+    photo.click(position=point_on_picture(photo, 0.75, 0.25))
     hint_list = page.locator("#hint-list textarea")
     page.wait_for_function(
         "() => document.querySelector('#hint-list textarea').value.includes('#')"

@@ -36,7 +36,7 @@ def test_save_load_round_trip_is_identical(tmp_path, name, kwargs):
 
 
 def test_config_round_trips_through_json(tmp_path):
-    model = create_model("unet-tiny", decoder_channels=(16, 8, 8, 8, 4), noise_channels=3)
+    model = create_model("unet-tiny", decoder_channels=(16, 8, 8, 4), noise_channels=3)
     model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_class"] == "UNetColorizer"

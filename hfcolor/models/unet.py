@@ -2,7 +2,7 @@
 
 Input: normalised lightness (B, 1, H, W), optional user hints (B, 3, H, W) = (a, b, mask) and
 a noise map for diverse results. Output heads:
-  "regression": ab in [-1, 1] at full resolution (tanh; times AB_SCALE gives Lab units),
+  "regression": ab in [-1, 1] (tanh; times AB_SCALE gives Lab units), upsampled to the input size,
   "classifier": 313-bin logits (Zhang et al.) at 1/4 resolution,
   "both": both, on one trunk.
 """
@@ -23,7 +23,7 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
     def __init__(
         self,
         backbone: str = "tf_efficientnet_lite0",
-        decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
+        decoder_channels: tuple[int, ...] = (192, 96, 48, 24),
         head: str = "regression",
         num_bins: int = 313,
         hints: bool = True,
@@ -42,8 +42,10 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         )
         channels = self.encoder.feature_info.channels()
         reductions = self.encoder.feature_info.reduction()
-        if len(decoder_channels) != len(channels):
-            raise ValueError(f"decoder_channels needs {len(channels)} widths for {backbone}")
+        # One decoder stage per skip; fewer widths stop the decoder early (4 of 5: ab is
+        # predicted at 1/2 resolution, which halves training cost; ab is smooth anyway).
+        if not 1 <= len(decoder_channels) <= len(channels):
+            raise ValueError(f"decoder_channels takes 1 to {len(channels)} widths for {backbone}")
         self.stride = reductions[-1]
         self.attention = SelfAttention(channels[-1], spectral_norm) if attention else nn.Identity()
         skips = [self.in_chans] + channels[:-1]
@@ -94,7 +96,7 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
             if i == self.classifier_stage and self.head != "regression":
                 out["logits"] = self.class_head(y)
         if self.head != "classifier":
-            out["ab"] = self.ab_head(y)
+            out["ab"] = resize_to(self.ab_head(y), skips[0])
         return out
 
     def _inputs(self, l: torch.Tensor, hints: torch.Tensor | None) -> torch.Tensor:
@@ -120,6 +122,6 @@ def unet_lite0_classifier(**overrides) -> UNetColorizer:
 @register_model("unet-tiny")
 def unet_tiny(**overrides) -> UNetColorizer:
     """A few-thousand-parameter variant for tests."""
-    defaults = dict(backbone="test_efficientnet", decoder_channels=(16, 8, 8, 8, 8),
+    defaults = dict(backbone="test_efficientnet", decoder_channels=(16, 8, 8, 8),
                     head="both", noise_channels=2, num_bins=313)
     return UNetColorizer(**{**defaults, **overrides})
