@@ -388,6 +388,7 @@ class Page:
 
     photo: gr.Image
     colorize_button: gr.Button
+    examples: gr.helpers.Examples | None
     comparison: gr.ImageSlider
     files: gr.File
     gallery: gr.Gallery
@@ -424,12 +425,12 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
         gr.HTML(DESCRIPTION)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
-                photo, colorize_button = photo_panel()
+                photo, colorize_button, examples = photo_panel()
                 color, hints, clear_hints = hints_panel()
             with gr.Column(scale=1):
                 comparison, files, gallery = result_panel()
                 settings = settings_panel(allowed, selected, model_info)
-        page = Page(photo, colorize_button, comparison, files, gallery, color, hints,
+        page = Page(photo, colorize_button, examples, comparison, files, gallery, color, hints,
                     clear_hints, *settings)
         wire_events(page, make_handler(allowed, max_pixels), allowed)
     return demo.queue(default_concurrency_limit=2, max_size=16)
@@ -441,10 +442,9 @@ def photo_panel():
                      buttons=["fullscreen"], elem_id="photo")
     colorize_button = gr.Button("Colorize", variant="primary", size="lg", elem_id="colorize")
     paths = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
-    if paths:
-        gr.Examples(paths, inputs=[photo], label="Or try one of these (public domain / CC0)",
-                    examples_per_page=len(paths))
-    return photo, colorize_button
+    examples = gr.Examples(paths, inputs=[photo], label="Or try one of these (public domain / "
+                           "CC0)", examples_per_page=max(len(paths), 1)) if paths else None
+    return photo, colorize_button, examples
 
 
 def result_panel():
@@ -453,8 +453,8 @@ def result_panel():
                                 buttons=["fullscreen"], elem_id="comparison")
     files = gr.File(label="Download (full-resolution PNG)", file_count="multiple",
                     interactive=False, elem_id="download")
-    gallery = gr.Gallery(label="Samples", format="png", columns=4, height="auto",
-                         object_fit="contain", visible=False, interactive=False,
+    gallery = gr.Gallery(label="Samples (click one to compare)", format="png", columns=4,
+                         height=260, object_fit="contain", visible=False, interactive=False,
                          elem_id="samples")
     return comparison, files, gallery
 
@@ -501,7 +501,11 @@ def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
             "concurrency_id": "colorize"}
     page.colorize_button.click(endpoint, page.inputs, page.outputs, api_name="colorize",
                                preprocess=False, concurrency_id="colorize")
-    page.photo.change(lambda: "", None, page.hints, **quick).then(**auto)
+    # A new photo makes old hints meaningless. Not .change: replacing a photo fires it twice.
+    page.photo.upload(lambda: "", None, page.hints, **quick).then(**auto)
+    if page.examples is not None:
+        page.examples.load_input_event.then(lambda: "", None, page.hints, **quick).then(**auto)
+    page.photo.clear(lambda: "", None, page.hints, **quick)
     page.photo.select(add_hint, [page.hints, page.color], page.hints, **quick).then(**auto)
     page.clear_hints.click(lambda: "", None, page.hints, **quick).then(**auto)
     page.dice.click(random_seed, None, page.seed, **quick).then(**auto)

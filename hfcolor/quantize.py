@@ -58,12 +58,14 @@ def ab_bins() -> torch.Tensor:
     in H lies within one grid step of it in both a and b, i.e. when it is a corner of a
     closed 10 x 10 grid cell that H touches. So every colour in the hull has all four
     surrounding grid corners as bins. (Zhang's table is called `pts_in_hull`; this rule
-    gives the same count, 313, computed here rather than copied.)
+    gives the same count, 313, computed here rather than copied; the set itself need not
+    match Zhang's point for point: it spans a in [-90, 100], b in [-110, 100].)
 
     The hull's vertices all lie on edges of the RGB cube (checked against all 256^3 colours),
-    so 256 samples per cube edge give it exactly. The Chebyshev distances from the grid
-    points to the hull are exact (separating-axis test); the 313th-nearest point is 9.73
-    from the hull and the 314th 10.07, so the count does not hinge on rounding.
+    so samples along the 12 cube edges give it; 64 per edge already give the same 313 bins
+    as 2048. The Chebyshev distances from grid points to the hull are exact (separating-axis
+    test): the 313th-nearest grid point is 9.73 from the hull and the 314th 10.07, so the
+    count does not hinge on rounding. The first call takes about 0.3 s, later ones are cached.
     """
     return _ab_bins_cached().clone()
 
@@ -125,6 +127,8 @@ def nearest_bins(ab: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tens
         raise ColorizeError(f"k must be between 1 and {NUM_BINS}, got {k}.")
     batch, _, height, width = ab.shape
     pixels = ab.detach().float().permute(0, 2, 3, 1).reshape(-1, 2)
+    # Non-finite ab would become out-of-range table indices (a device assert on CUDA).
+    pixels = torch.nan_to_num(pixels, nan=0.0, posinf=AB_SCALE, neginf=-AB_SCALE)
     found = [_nearest_in_chunk(chunk, k) for chunk in pixels.split(_PIXELS_PER_CHUNK)]
     shape = (batch, height, width)
     distances = torch.cat([chunk_distances for chunk_distances, _ in found])
@@ -135,38 +139,63 @@ def nearest_bins(ab: torch.Tensor, k: int = 1) -> tuple[torch.Tensor, torch.Tens
 def _nearest_in_chunk(pixels: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, 2) -> squared distances and indices (N, k) of the k nearest bins.
 
-    Bins sit on the grid, so the k nearest are almost always among the 5 x 5 grid points
-    around a pixel's own grid point: search those, and fall back to all 313 bins only for
-    pixels where a bin outside that block could be nearer (far outside the gamut).
+    Bins sit on the grid, so the search is local: a pixel's own grid point for k = 1, the
+    5 x 5 grid points around it otherwise, and all 313 bins only where a bin outside that
+    block could be nearer (pixels far outside the gamut).
     """
+    if k == 1:
+        return _nearest_by_rounding(pixels)
     if k > (2 * _BLOCK_RADIUS + 1) ** 2:
         return _nearest_by_full_search(pixels, k)
-    distances, indices, exact_within = _nearest_in_block(pixels, k)
+    return _nearest_in_block(pixels, k)
+
+
+def _nearest_by_rounding(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """k = 1: a pixel's nearest grid point, when it is a bin, is also its nearest bin."""
+    table, origin = _bin_index_table(pixels.device)
+    centre, residual = _grid_centre(pixels, table, origin)
+    indices = table[centre[:, 0], centre[:, 1]][:, None]
+    distances = residual.square().sum(dim=1, keepdim=True)
+    missing = (indices[:, 0] < 0) | (residual.abs().amax(dim=1) > GRID_STEP / 2)
+    if missing.any():
+        distances[missing], indices[missing] = _nearest_in_block(pixels[missing], 1)
+    return distances, indices
+
+
+def _nearest_in_block(pixels: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """k nearest bins among the 5 x 5 grid points around each pixel's nearest grid point.
+
+    Every grid point outside the block is at least `exact_within` away, so an answer whose
+    k-th distance is within that bound is exact; the rest get a full search.
+    """
+    table, origin = _bin_index_table(pixels.device)
+    centre, residual = _grid_centre(pixels, table, origin)
+    offsets = _block_offsets(pixels.device)
+    squared = (residual[:, None, :] - GRID_STEP * offsets.float()).square().sum(dim=-1)
+    block = centre[:, None, :] + offsets
+    candidates = table[block[..., 0], block[..., 1]]
+    squared = squared.masked_fill(candidates < 0, float("inf"))
+    distances, positions = squared.topk(k, dim=1, largest=False)
+    indices = candidates.gather(1, positions)
+    exact_within = (_BLOCK_RADIUS + 1) * GRID_STEP - residual.abs().amax(dim=1)
     uncertain = distances[:, -1] > exact_within.clamp(min=0.0).square()
     if uncertain.any():
         distances[uncertain], indices[uncertain] = _nearest_by_full_search(pixels[uncertain], k)
     return distances, indices
 
 
-def _nearest_in_block(pixels: torch.Tensor, k: int):
-    """k nearest bins among the 5 x 5 grid points around each pixel's nearest grid point.
+def _grid_centre(pixels: torch.Tensor, table: torch.Tensor, origin: float):
+    """Each pixel's nearest grid point as table indices (N, 2), kept far enough inside the
+    table for a whole block, and the pixel's offset from that point (N, 2) in Lab units."""
+    cell = ((pixels - origin) / GRID_STEP).round()
+    cell = cell.clamp(_BLOCK_RADIUS, len(table) - 1 - _BLOCK_RADIUS)
+    return cell.long(), pixels - (origin + GRID_STEP * cell)
 
-    Also returns, per pixel, the distance within which that answer is certainly exact: every
-    grid point outside the block is at least that far away.
-    """
-    table, origin = _bin_index_table(pixels.device)
-    radius = _BLOCK_RADIUS
-    centre = ((pixels - origin) / GRID_STEP).round().long().clamp(radius, len(table) - 1 - radius)
-    offsets = torch.arange(-radius, radius + 1, device=pixels.device)
-    block = centre[:, None, :] + torch.cartesian_prod(offsets, offsets)[None]  # (N, 25, 2)
-    candidates = table[block[..., 0], block[..., 1]]
-    candidate_ab = origin + GRID_STEP * block.float()
-    squared = (pixels[:, None, :] - candidate_ab).square().sum(dim=-1)
-    squared = squared.masked_fill(candidates < 0, float("inf"))
-    distances, positions = squared.topk(k, dim=1, largest=False)
-    centre_ab = origin + GRID_STEP * centre.float()
-    exact_within = (radius + 1) * GRID_STEP - (pixels - centre_ab).abs().amax(dim=1)
-    return distances, candidates.gather(1, positions), exact_within
+
+@functools.lru_cache(maxsize=4)
+def _block_offsets(device: torch.device) -> torch.Tensor:
+    steps = torch.arange(-_BLOCK_RADIUS, _BLOCK_RADIUS + 1)
+    return torch.cartesian_prod(steps, steps).to(device)
 
 
 def _nearest_by_full_search(pixels: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:

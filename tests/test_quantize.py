@@ -89,6 +89,18 @@ def test_soft_encoding_sums_to_one_on_five_bins_with_nearest_heaviest():
     assert torch.equal(targets.argmax(dim=1), distances.argmin(dim=-1))
 
 
+def test_local_nearest_bin_search_matches_a_full_search():
+    generator = torch.Generator().manual_seed(8)
+    ab = torch.cat([s * torch.randn(2, 2, 16, 16, generator=generator) for s in (10, 60, 300)])
+    full_distances = (ab.permute(0, 2, 3, 1)[..., None, :] - ab_bins()).square().sum(dim=-1)
+    for k in (1, 5, 30):
+        distances, indices = quantize.nearest_bins(ab, k)
+        expected = full_distances.topk(k, dim=-1, largest=False).values.permute(0, 3, 1, 2)
+        assert torch.allclose(distances, expected, rtol=1e-4, atol=1e-3)
+        found = full_distances.permute(0, 3, 1, 2).gather(1, indices)
+        assert torch.allclose(found, distances, rtol=1e-4, atol=1e-3)
+
+
 def test_soft_encoding_accepts_half_precision_and_large_batches():
     ab = (30 * torch.randn(8, 2, 64, 64)).half()
     targets = soft_encode(ab)

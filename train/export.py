@@ -1,0 +1,137 @@
+"""Turn a training checkpoint into the bundled models, evaluate them and write their cards.
+
+    python train/export.py runs/default/checkpoint            # weights + evaluation + cards
+    python train/export.py runs/default/checkpoint --no-eval  # weights and cards only
+
+Writes models/hfcolor-unet-lite0 (the generator: regression head, noise, hints) and
+models/hfcolor-unet-lite0-classifier (the same trunk with the 313-bin Zhang head only), each
+with config.json, model.safetensors, prior.safetensors and a model card whose figures come
+from `hfcolor evaluate` (eval/<model>-<set>/results.md, also kept in the repository).
+"""
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import safetensors.torch
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from hfcolor.hub import BUNDLED_MODELS  # noqa: E402
+from hfcolor.loading import from_pretrained  # noqa: E402
+from hfcolor.models.unet import UNetColorizer  # noqa: E402
+
+VAL_SETS = ("imagenette", "imagenet1k", "hires")
+DESCRIPTIONS = {
+    "generator": (
+        "The default hfcolor generator: a U-Net on an ImageNet-pretrained EfficientNet-Lite0 "
+        "encoder (timm `tf_efficientnet_lite0`), predicting ab from L. It takes optional user "
+        "colour hints (a, b, mask channels) and a noise map at the bottleneck's resolution, so "
+        "different seeds give different colourings. Trained with L1, the Zhang et al. "
+        "class-rebalanced 313-bin loss on an auxiliary head, a diversity-sensitive loss and a "
+        "PatchGAN discriminator."
+    ),
+    "classifier": (
+        "A Zhang et al. (ECCV 2016) objective classifier: 313 ab bins, soft-encoded targets and "
+        "class rebalancing from the training data's own prior (prior.safetensors). It shares its "
+        "trunk with the default generator and decodes by annealed mean at temperature 0.38 "
+        "(lower is bolder, 1 is the mean), or by coherent sampling for several versions."
+    ),
+}
+
+
+def export(checkpoint: Path, names: dict[str, str]) -> dict[str, Path]:
+    model = from_pretrained(checkpoint)
+    folders = {}
+    folders["generator"] = _save(model, names["generator"], checkpoint)
+    config = {**model._hub_mixin_config, "head": "classifier"}
+    classifier = UNetColorizer(**config)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("ab_head.")}
+    classifier.load_state_dict(state, strict=True)
+    folders["classifier"] = _save(classifier, names["classifier"], checkpoint)
+    return folders
+
+
+def _save(model, name: str, checkpoint: Path) -> Path:
+    folder = BUNDLED_MODELS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    if (checkpoint / "prior.safetensors").exists():
+        shutil.copy(checkpoint / "prior.safetensors", folder / "prior.safetensors")
+    return folder
+
+
+def evaluate_all(folder: Path, data_root: Path, kind: str, fid: bool) -> dict[str, dict]:
+    from hfcolor.evaluate import evaluate
+
+    results = {}
+    for name in VAL_SETS:
+        data = data_root / name
+        if not data.is_dir():
+            continue
+        out = ROOT / "eval" / f"{folder.name}-{name}"
+        results[name] = evaluate(str(folder), data, out=out, fid=fid and name != "hires",
+                                 sheet_all=False)
+    if kind == "generator" and (data_root / "imagenet1k").is_dir():
+        out = ROOT / "eval" / f"{folder.name}-imagenet1k-4seeds"
+        results["imagenet1k-4seeds"] = evaluate(str(folder), data_root / "imagenet1k", out=out,
+                                                seeds=[1, 2, 3, 4])
+    return results
+
+
+def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dict]):
+    model = from_pretrained(folder)
+    state = torch.load(checkpoint / "training_state.pt", weights_only=True)
+    cfg = json.loads((checkpoint / "train_config.json").read_text())
+    training = (
+        f"`train/train.py --preset=default` on `../shared/data/train` (10,604 colour photos: "
+        f"Imagenette and every 6th Imagewoof training photo at 128 px, 270 ImageNet samples at "
+        f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
+        f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
+        f"and flips), {state['seconds'] / 3600:.2f} h of training on a 2-core CPU (no GPU), "
+        f"{'1 thread' if cfg.get('threads') == 1 else 'shared with other work'}. Losses: L1 "
+        f"x{cfg['l1_weight']}, rebalanced 313-bin cross-entropy x{cfg['ce_weight']}, PatchGAN "
+        f"x{cfg['gan_weight']} from step {cfg['gan_start']}, diversity x{cfg['div_weight']}; "
+        f"AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine schedule. Hints simulated on "
+        f"{cfg['hint_prob']:.0%} of photos.\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
+    )
+    evaluation = "\n\n".join(
+        f"### val/{name}\n\n{_results_md(result)}" for name, result in results.items()
+    ) or "Not evaluated yet: run `python train/export.py CHECKPOINT`."
+    samples = []
+    for name in results:
+        sheet = ROOT / "eval" / f"{folder.name}-{name}" / "contact_sheet.png"
+        if sheet.exists():
+            samples.append(f"../../eval/{folder.name}-{name}/contact_sheet.png")
+    (folder / "README.md").unlink(missing_ok=True)
+    model.save_pretrained(folder, model_card_kwargs={
+        "title": folder.name, "description": DESCRIPTIONS[kind], "training": training,
+        "evaluation": evaluation, "samples": samples[:2]})
+    safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
+
+
+def _results_md(result: dict) -> str:
+    md = Path(result["out"]) / "results.md"
+    return md.read_text() if md.exists() else json.dumps(result["rows"], indent=1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "val")
+    parser.add_argument("--name", default="hfcolor-unet-lite0")
+    parser.add_argument("--no-eval", action="store_true")
+    parser.add_argument("--fid", action="store_true", help="also FID (slow on a CPU)")
+    args = parser.parse_args(argv)
+    names = {"generator": args.name, "classifier": f"{args.name}-classifier"}
+    for kind, folder in export(args.checkpoint, names).items():
+        results = {} if args.no_eval else evaluate_all(folder, args.data, kind, args.fid)
+        write_card(folder, kind, args.checkpoint, results)
+        print(f"wrote {folder}")
+
+
+if __name__ == "__main__":
+    main()
