@@ -325,7 +325,8 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
 
 
 def make_auto_handler(colorize_endpoint):
-    """Re-colorize after a hint or setting changes; nothing to do while there is no photo."""
+    """Re-colorize after the photo, a hint or a setting changes; nothing to do without a
+    photo."""
 
     def recolorize(image, *settings, progress=PROGRESS):
         if not image:
@@ -338,20 +339,29 @@ def make_auto_handler(colorize_endpoint):
 # --------------------------------------------------------------------------- small handlers
 
 
-def add_hint(hints: str, color: str, event: gr.SelectData) -> str:
+def rerun_token() -> int:
+    """A new value for the hidden state whose change re-colorizes the photo."""
+    return time.monotonic_ns()
+
+
+def add_hint(hints: str, color: str, event: gr.SelectData) -> tuple[str, int]:
     """Append a hint at the clicked pixel (Gradio gives it in the photo's own pixels)."""
     if not event.index:
-        return hints
+        return gr.skip(), gr.skip()
     x, y = (int(v) for v in event.index)
     try:
         line = format_hint(x, y, normalize_color(color))
     except ColorizeError as err:
-        raise gr.Error(str(err)) from err
-    return "\n".join(filter(None, [(hints or "").strip(), line]))
+        raise gr.Error(str(err), print_exception=False) from err
+    return "\n".join(filter(None, [(hints or "").strip(), line])), rerun_token()
 
 
-def random_seed() -> int:
-    return random.randint(1, 2**31 - 1)
+def forget_hints() -> tuple[str, int]:
+    return "", rerun_token()
+
+
+def roll_seed() -> tuple[int, int]:
+    return random.randint(1, 2**31 - 1), rerun_token()
 
 
 def show_sample(comparison, event: gr.SelectData):
@@ -402,6 +412,7 @@ class Page:
     num_samples: gr.Slider
     seed: gr.Number
     dice: gr.Button
+    rerun: gr.State
 
     @property
     def inputs(self) -> list:
@@ -431,7 +442,7 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
                 comparison, files, gallery = result_panel()
                 settings = settings_panel(allowed, selected, model_info)
         page = Page(photo, colorize_button, examples, comparison, files, gallery, color, hints,
-                    clear_hints, *settings)
+                    clear_hints, *settings, rerun=gr.State(0))
         wire_events(page, make_handler(allowed, max_pixels), allowed)
     return demo.queue(default_concurrency_limit=2, max_size=16)
 
@@ -494,24 +505,30 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
 
 def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
     """Colorize on the button (the API), and again whenever the photo, a hint or a setting
-    changes; always_last drops stale re-runs when settings move faster than the model."""
+    changes.
+
+    Every automatic run goes through one listener, so always_last keeps them in order: one
+    runs, the latest waiting one follows, and a stale result never overwrites a newer one.
+    Steps that must finish first (resetting hints, adding one) bump `page.rerun` instead.
+    """
     quick = {"api_visibility": "private", "queue": False}
-    auto = {"fn": make_auto_handler(endpoint), "inputs": page.inputs, "outputs": page.outputs,
-            "preprocess": False, "api_visibility": "private", "trigger_mode": "always_last",
-            "concurrency_id": "colorize"}
+    # Queued (a State changes only through the queue), but never waiting for a colorization.
+    bump = {"api_visibility": "private", "concurrency_limit": None}
     page.colorize_button.click(endpoint, page.inputs, page.outputs, api_name="colorize",
                                preprocess=False, concurrency_id="colorize")
-    # A new photo makes old hints meaningless. Not .change: replacing a photo fires it twice.
-    page.photo.upload(lambda: "", None, page.hints, **quick).then(**auto)
+    gr.on([page.rerun.change, page.render_size.release, page.temperature.release,
+           page.decode.input, page.num_samples.release, page.model.input, page.seed.submit,
+           page.hints.submit],
+          make_auto_handler(endpoint), page.inputs, page.outputs, preprocess=False,
+          trigger_mode="always_last", concurrency_id="colorize", api_visibility="private")
+    forget = {"fn": forget_hints, "inputs": None, "outputs": [page.hints, page.rerun], **bump}
+    page.photo.upload(**forget)  # not .change: replacing a photo fires it twice
     if page.examples is not None:
-        page.examples.load_input_event.then(lambda: "", None, page.hints, **quick).then(**auto)
+        page.examples.load_input_event.then(**forget)
+    page.clear_hints.click(**forget)
     page.photo.clear(lambda: "", None, page.hints, **quick)
-    page.photo.select(add_hint, [page.hints, page.color], page.hints, **quick).then(**auto)
-    page.clear_hints.click(lambda: "", None, page.hints, **quick).then(**auto)
-    page.dice.click(random_seed, None, page.seed, **quick).then(**auto)
-    gr.on([page.render_size.release, page.temperature.release, page.decode.input,
-           page.num_samples.release, page.model.input, page.seed.submit, page.hints.submit],
-          **auto)
+    page.photo.select(add_hint, [page.hints, page.color], [page.hints, page.rerun], **bump)
+    page.dice.click(roll_seed, None, [page.seed, page.rerun], **bump)
     page.model.input(lambda value: gr.Dropdown(info=describe_model(value, allowed)),
                      page.model, page.model, api_visibility="private")
     page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,

@@ -13,8 +13,8 @@ Prints Markdown tables:
 Every case runs in its own subprocess, so its peak memory is its own (see PeakMemory).
 "speed vs ECCV16" is ECCV16's time over the model's for the same case (above 1: faster).
 
-Times are medians of --repeats runs after one warm-up run; a case whose warm-up run alone takes
-longer than --budget seconds is timed by that run (large ECCV16 batches on a CPU).
+Times are medians of up to --repeats runs after a warm-up run, as many as fit in --budget
+seconds; a case whose warm-up alone takes longer is timed by it (large ECCV16 batches on a CPU).
 """
 
 import argparse
@@ -71,29 +71,27 @@ def run_case(case: dict) -> dict:
     if case["kind"] == "latency":
         from hfcolor.pipeline import colorize
 
-        photo = synthetic_grey_photo(*case["size"])
-
-        def step():
+        def run(photo):
             colorize(photo, model=net, render_size=case["render_size"], device=device)
-    else:
-        batch = torch.randn(case["batch"], 1, NET_SIZE, NET_SIZE, device=device)
 
-        def step():
+        small, full = synthetic_grey_photo(64, 48), synthetic_grey_photo(*case["size"])
+    else:
+        def run(batch):
             with torch.inference_mode(), torch.autocast(device.type, torch.float16,
                                                          enabled=device.type == "cuda"):
                 net(batch)
 
+        small = torch.randn(1, 1, 64, 64, device=device)
+        full = torch.randn(case["batch"], 1, NET_SIZE, NET_SIZE, device=device)
+    run(small)  # pages in library code and starts thread pools, so the memory figure skips them
     memory = PeakMemory(device)
-    seconds, runs = time_step(step, case["repeats"], case["budget"], device, memory)
+    seconds, runs = time_step(lambda: run(full), case["repeats"], case["budget"], device)
     return {"seconds": seconds, "runs": runs, "peak_mb": memory.peak_mb()}
 
 
 class PeakMemory:
-    """Peak memory of one call.
-
-    CUDA: torch's peak allocation over the case. CPU: the process's maximum resident set minus
-    its resident set after the warm-up run, so one-time costs that stay resident (library code
-    paged in on first use, thread pools) are left out and the call's working memory remains.
+    """Peak memory from now on: on CPU the growth of the process's maximum resident set over
+    its resident set now (getrusage), on CUDA torch's peak allocation over what is allocated now.
     """
 
     def __init__(self, device):
@@ -105,10 +103,6 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats()
             self.base = torch.cuda.memory_allocated()
         else:
-            self.base = current_rss_kib()
-
-    def after_warm_up(self) -> None:
-        if not self.cuda:
             self.base = current_rss_kib()
 
     def peak_mb(self) -> float:
@@ -128,8 +122,12 @@ def current_rss_kib() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def time_step(step, repeats: int, budget: float, device, memory: PeakMemory):
-    """Median seconds of `repeats` runs after a warm-up run (or the warm-up alone if slow)."""
+def time_step(step, repeats: int, budget: float, device) -> tuple[float, int]:
+    """Median seconds of up to `repeats` runs after a warm-up run.
+
+    As many runs as fit in `budget` seconds, at least one; a step whose warm-up alone takes
+    longer than the budget is timed by its warm-up (large ECCV16 batches on a CPU).
+    """
     import torch
 
     def timed() -> float:
@@ -140,10 +138,9 @@ def time_step(step, repeats: int, budget: float, device, memory: PeakMemory):
         return time.perf_counter() - start
 
     warm_up = timed()
-    memory.after_warm_up()
     if warm_up > budget:
         return warm_up, 1
-    times = [timed() for _ in range(repeats)]
+    times = [timed() for _ in range(max(1, min(repeats, int(budget // warm_up))))]
     return statistics.median(times), len(times)
 
 
@@ -209,7 +206,7 @@ def header(args) -> str:
         device += f"{torch.get_num_threads()} torch threads)"
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"hfcolor speed on {device}; torch {torch.__version__}; load average {load}; "
-            f"median of {args.repeats} runs after a warm-up; render size {args.render_size}.")
+            f"median of up to {args.repeats} runs after a warm-up; render size {args.render_size}.")
 
 
 def main(argv=None) -> int:
@@ -272,8 +269,8 @@ def parse_args(argv):
     parser.add_argument("--batches", type=int, nargs="+",
                         help="batch sizes (default 1 8 32 on CPU, 1 8 32 64 on CUDA)")
     parser.add_argument("--render-size", type=int, default=256, help="default 256")
-    parser.add_argument("--budget", type=float, default=8.0,
-                        help="a case whose warm-up takes longer is timed by it (default 8 s)")
+    parser.add_argument("--budget", type=float, default=6.0,
+                        help="seconds of timed runs per case, after the warm-up (default 6)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

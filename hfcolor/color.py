@@ -42,6 +42,29 @@ def rgb_to_l(rgb: torch.Tensor) -> torch.Tensor:
     return rgb_to_lab(rgb)[..., :1, :, :]
 
 
+_SRGB8_TO_LINEAR = None
+_Y_WEIGHTS = (0.212671, 0.715160, 0.072169)  # sRGB D65 -> Y, the row kornia uses
+
+
+def lightness_from_srgb8(rgb: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) uint8 sRGB -> (..., 1, H, W) float32 L, without the a, b work.
+
+    A 256-entry table linearises the 8-bit values, so a 12 MP photo costs a gather and a cube
+    root instead of a full Lab conversion; equal to rgb_to_lab(...)[:, :1] within 1e-3.
+    """
+    global _SRGB8_TO_LINEAR
+    if _SRGB8_TO_LINEAR is None:
+        levels = torch.arange(256, dtype=torch.float64) / 255
+        _SRGB8_TO_LINEAR = torch.where(levels > 0.04045, ((levels + 0.055) / 1.055) ** 2.4,
+                                       levels / 12.92).float()
+    table = _SRGB8_TO_LINEAR.to(rgb.device)
+    linear = table[rgb.long()]
+    r, g, b = linear.unbind(dim=-3)
+    y = (_Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b).unsqueeze(-3)
+    cube = torch.where(y > 0.008856, y.clamp_min(0.008856).pow(1 / 3), 7.787 * y + 4 / 29)
+    return 116.0 * cube - 16.0
+
+
 def normalize_l(L: torch.Tensor) -> torch.Tensor:
     return (L - L_CENTER) / L_SCALE
 

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from hfcolor import quantize
-from hfcolor.color import AB_SCALE, lab_to_rgb, normalize_l, rgb_to_lab
+from hfcolor.color import AB_SCALE, lab_to_rgb, lightness_from_srgb8, normalize_l, rgb_to_lab
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, hints_to_channels
 from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
@@ -168,7 +168,7 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
     for top in range(0, height, ROWS_PER_CHUNK):
         bottom = min(top + ROWS_PER_CHUNK, height)
         rgb = torch.from_numpy(photo.rgb[top:bottom]).to(device).permute(2, 0, 1)[None]
-        lightness = rgb_to_lab(rgb.float() / 255)[:, :1]
+        lightness = lightness_from_srgb8(rgb)
         ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
         colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
         out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).cpu().numpy()

@@ -3,7 +3,7 @@ import pytest
 import torch
 from skimage import color as skcolor
 
-from hfcolor.color import grey_to_rgb, lab_to_rgb, rgb_to_lab
+from hfcolor.color import grey_to_rgb, lab_to_rgb, lightness_from_srgb8, rgb_to_lab
 
 EDGE_COLOURS = [(0, 0, 0), (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255),
                 (255, 255, 0), (0, 255, 255), (255, 0, 255), (1, 1, 1), (128, 128, 128)]
@@ -50,3 +50,9 @@ def test_grey_baseline_keeps_lightness_and_has_no_colour():
     grey = grey_to_rgb(lab[:, :1])
     assert torch.allclose(grey[:, 0], grey[:, 1], atol=1e-4)
     assert torch.allclose(rgb_to_lab(grey)[:, 0], lab[:, 0], atol=1e-2)
+
+
+def test_fast_lightness_equals_the_full_conversion():
+    rgb8 = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
+    full = rgb_to_lab(rgb8.float() / 255)[:, :1]
+    assert torch.allclose(lightness_from_srgb8(rgb8), full, atol=1e-3)
