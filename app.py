@@ -3,6 +3,10 @@
 Run `python app.py [--model FOLDER]` and open http://127.0.0.1:7860 (GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT change where it listens). It runs offline, on the GPU when there is one.
 
+On the page, a new photo, a colour hint (pick a colour, click the photo) or a changed setting
+colorizes the photo again by itself; the result is a before/after slider and a full-resolution
+PNG to download.
+
 API: the "Colorize" button is the endpoint `/colorize`.
 
     from gradio_client import Client, handle_file
@@ -33,27 +37,28 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import argparse  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import colorsys
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image
 
-from hfcolor import hub  # noqa: E402
-from hfcolor.errors import ColorizeError  # noqa: E402
-from hfcolor.hints import Hint, parse_color  # noqa: E402
-from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image  # noqa: E402
-from hfcolor.loading import cached_model  # noqa: E402
-from hfcolor.pipeline import DECODERS, colorize, recombine  # noqa: E402
+from hfcolor import hub
+from hfcolor.errors import ColorizeError
+from hfcolor.hints import Hint, parse_color
+from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image
+from hfcolor.loading import cached_model
+from hfcolor.pipeline import DECODERS, colorize, recombine
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 OUTPUTS = Path(tempfile.gettempdir()) / "hfcolor-demo"
@@ -145,24 +150,41 @@ def describe_model(value: str, allowed: list[ModelChoice]) -> str:
     return f"{type(net).__name__} · {millions:.1f} M parameters · {head} head · {hints}"
 
 
+def model_info_update(value: str, allowed: list[ModelChoice]) -> gr.Dropdown:
+    """The dropdown's description of the model just chosen (loading it now)."""
+    try:
+        return gr.Dropdown(info=describe_model(value, allowed))
+    except ColorizeError as err:
+        raise gr.Error(str(err), title="Cannot load the model", print_exception=False) from err
+
+
 # --------------------------------------------------------------------------- inputs
 
 
 def normalize_color(color) -> str:
-    """A colour picker value ('#rgb', '#rrggbb', '#rrggbbaa', 'rgb(...)', 'rgba(...)') -> '#rrggbb'.
+    """A colour picker value -> '#rrggbb'.
 
-    Alpha is dropped: a hint is a colour, not a blend.
+    The picker gives '#rrggbb', 'rgb(...)' or 'hsl(...)' depending on the mode the user chose,
+    perhaps with alpha ('#rrggbbaa', 'rgba(...)', 'hsla(...)'); alpha is dropped, since a
+    hint is a colour, not a blend.
     """
-    text = str(color or "").strip()
-    if re.fullmatch(r"#[0-9a-fA-F]{8}", text):
+    text = str(color or "").strip().lower()
+    if re.fullmatch(r"#[0-9a-f]{8}", text):
         text = text[:7]
     try:
-        red, green, blue = parse_color(text)
+        red, green, blue = hsl_to_rgb(text) if text.startswith("hsl") else parse_color(text)
     except (ValueError, IndexError) as err:
         raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb'.") from err
     if not all(0 <= v <= 255 for v in (red, green, blue)):
         raise ColorizeError(f"Colour {color!r} is outside 0-255; use '#rrggbb'.")
     return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def hsl_to_rgb(text: str) -> tuple[int, int, int]:
+    """'hsl(30, 100%, 50%)' or 'hsla(...)' -> (r, g, b) 0-255."""
+    hue, saturation, lightness = (float(v) for v in re.findall(r"-?[\d.]+", text)[:3])
+    rgb = colorsys.hls_to_rgb(hue / 360 % 1, lightness / 100, saturation / 100)
+    return tuple(round(v * 255) for v in rgb)
 
 
 def parse_hints(text: str | None) -> list[Hint]:
@@ -198,6 +220,13 @@ def as_int(value, name: str, low: int, high: int) -> int:
     return number
 
 
+def as_float(value, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as err:
+        raise ColorizeError(f"{name} must be a number, not {value!r}.") from err
+
+
 def upload_path(image) -> tuple[str, str]:
     """(server path, the name the user knows) of the uploaded photo (a Gradio FileData dict)."""
     if not image:
@@ -216,8 +245,8 @@ def check_pixel_limit(path: str, name: str, max_pixels: int | None) -> None:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except Exception:  # load_image explains what is wrong with the file
-        return
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return  # load_image explains what is wrong with the file
     if width * height > max_pixels:
         raise ColorizeError(
             f"{name} is {width}x{height} ({width * height / 1e6:.1f} MP), above this demo's "
@@ -242,7 +271,11 @@ def new_output_folder() -> Path:
     """A fresh folder for one request's files; folders older than KEEP_OUTPUTS_S are removed."""
     OUTPUTS.mkdir(parents=True, exist_ok=True)
     for old in OUTPUTS.iterdir():
-        if time.time() - old.stat().st_mtime > KEEP_OUTPUTS_S:
+        try:
+            expired = time.time() - old.stat().st_mtime > KEEP_OUTPUTS_S
+        except FileNotFoundError:  # a concurrent request removed it first
+            continue
+        if expired:
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(dir=OUTPUTS))
 
@@ -285,7 +318,7 @@ def colorize_photo(image, model, render_size, temperature, decode, num_samples, 
     results = colorize(
         photo, net,
         render_size=as_int(render_size, "Render size", *RENDER_SIZES),
-        temperature=float(temperature), decode=str(decode), num_samples=samples,
+        temperature=as_float(temperature, "Temperature"), decode=str(decode), num_samples=samples,
         seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=parse_hints(hints),
         max_pixels=max_pixels,
     )
@@ -311,6 +344,20 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
 
     def colorize_endpoint(image, model, render_size, temperature, decode, num_samples, seed,
                           hints, progress=PROGRESS):
+        """Colorize a black-and-white photo at its full resolution.
+
+        Parameters:
+            image: the photo: JPEG, PNG, WebP, TIFF or BMP.
+            model: a bundled model name, as listed in the Model dropdown.
+            render_size: 128-768, the long side the network sees.
+            temperature: 0.05-1, for classifier decodes; lower is bolder.
+            decode: auto, regression, annealed_mean, mode, top_k or sample.
+            num_samples: 1-8 different colourings.
+            seed: 0 for the model's most typical colours; other seeds vary them.
+            hints: colour hints, one "x, y, #rrggbb" per line, in the photo's own pixels.
+        Returns:
+            (grey, colour) PNG previews; the gallery of samples; full-resolution PNG files.
+        """
         try:
             return colorize_photo(image, model, render_size, temperature, decode, num_samples,
                                   seed, hints, allowed=allowed, max_pixels=max_pixels,
@@ -529,8 +576,8 @@ def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
     page.photo.clear(lambda: "", None, page.hints, **quick)
     page.photo.select(add_hint, [page.hints, page.color], [page.hints, page.rerun], **bump)
     page.dice.click(roll_seed, None, [page.seed, page.rerun], **bump)
-    page.model.input(lambda value: gr.Dropdown(info=describe_model(value, allowed)),
-                     page.model, page.model, api_visibility="private")
+    page.model.input(lambda value: model_info_update(value, allowed), page.model, page.model,
+                     api_visibility="private")
     page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,
                             page.gallery, **quick)
     page.gallery.select(show_sample, page.comparison, page.comparison, **quick)

@@ -18,8 +18,8 @@ DECODE_CHOICES = ("auto", "regression", "annealed_mean", "mode", "top_k", "sampl
 OUTPUT_FORMATS = ("png", "jpg", "webp")
 PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
 
-MODEL_HELP = ("a model folder, a Hub repo id (user/name) or a bundled model name; "
-              "default: the bundled default model")
+SAVED_MODEL_HELP = "a model folder, a Hub repo id (user/name) or a bundled model name"
+MODEL_HELP = SAVED_MODEL_HELP + "; default: the bundled default model"
 
 COLORIZE_EXAMPLES = """\
 examples:
@@ -388,7 +388,7 @@ def _add_evaluate(commands) -> None:
     sub = _subparser(commands, "evaluate",
                      "Measure a model on colour photos against the grey baseline and originals.",
                      EVALUATE_EXAMPLES)
-    sub.add_argument("model", metavar="MODEL", help=MODEL_HELP.split("; default")[0])
+    sub.add_argument("model", metavar="MODEL", help=SAVED_MODEL_HELP)
     sub.add_argument("data_dir", metavar="DATA_DIR", help="folder of colour originals")
     _add_settings_arguments(sub)
     sub.add_argument("--seeds", type=int, nargs="+", metavar="S",

@@ -12,29 +12,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
+pytest.importorskip("gradio_client", reason="the demo extra is not installed: pip install .[demo]")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
 from hfcolor.errors import ColorizeError  # noqa: E402
 
-gradio_client = pytest.importorskip("gradio_client")
-from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.exceptions import AppError  # noqa: E402
-
+# Gradio's own queue code trips pandas deprecation warnings; they are not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword")
 PIXEL_LIMIT = 200_000  # small, so an over-the-limit photo is cheap to make
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    from hfcolor.models import create_model
-
-    folder = tmp_path_factory.mktemp("unet-tiny")
-    create_model("unet-tiny").save_pretrained(folder)
-    return folder
+# tiny_model_dir (an untrained unet-tiny saved with save_pretrained) comes from conftest.py.
 
 
 def free_port() -> int:
@@ -159,8 +153,10 @@ def test_bad_files_get_clear_errors_and_server_keeps_serving(
         ({"hints": "900, 10, #ff0000"}, r"Hint at \(900\.0, 10\.0\) lies outside the 300x200"),
         ({"model": "/etc"}, r"Unknown model '/etc'"),
         ({"render_size": 4096}, r"Render size must be from 128 to 768, not 4096"),
+        ({"temperature": "hot"}, r"Temperature must be a number, not 'hot'"),
+        ({"decode": "magic"}, r"decode 'magic' is not one of auto, regression"),
     ],
-    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size"],
+    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature", "decode"],
 )
 def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
     with pytest.raises(AppError, match=message):
@@ -178,7 +174,8 @@ def test_missing_photo_is_explained(client):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("#FF8000", "#ff8000"), ("#f80", "#ff8800"), ("#ff800080", "#ff8000"),
-     ("rgb(255, 128, 0)", "#ff8000"), ("rgba(255, 127.6, 0, 0.5)", "#ff8000")],
+     ("rgb(255, 128, 0)", "#ff8000"), ("rgba(255, 127.6, 0, 0.5)", "#ff8000"),
+     ("hsl(30, 100%, 50%)", "#ff8000"), ("hsla(120, 100%, 25%, 0.3)", "#008000")],
 )
 def test_colour_picker_values_are_normalized(value, expected):
     assert app.normalize_color(value) == expected
@@ -186,7 +183,7 @@ def test_colour_picker_values_are_normalized(value, expected):
 
 def test_unreadable_colour_is_refused():
     with pytest.raises(ColorizeError, match="not understood"):
-        app.normalize_color("hsl(30, 100%, 50%)")
+        app.normalize_color("chartreuse")
 
 
 def test_hint_lines_parse_and_skip_blanks():
@@ -198,3 +195,10 @@ def test_missing_default_model_is_explained(monkeypatch, tmp_path):
     monkeypatch.setattr(app.hub, "BUNDLED_MODELS", tmp_path)
     with pytest.raises(SystemExit, match="default model is missing: .*hfcolor-unet-lite0"):
         app.main([])
+
+
+def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
+    path = tmp_path / "huge.jpg"
+    path.write_bytes(b"\xff\xd8" + bytes(26 * 1024 * 1024))  # 26 MB > the 25 MB limit
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):  # checked client-side
+        colorize(client, path)
