@@ -38,7 +38,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
-import colorsys
 import random
 import re
 import shutil
@@ -162,29 +161,9 @@ def model_info_update(value: str, allowed: list[ModelChoice]) -> gr.Dropdown:
 
 
 def normalize_color(color) -> str:
-    """A colour picker value -> '#rrggbb'.
-
-    The picker gives '#rrggbb', 'rgb(...)' or 'hsl(...)' depending on the mode the user chose,
-    perhaps with alpha ('#rrggbbaa', 'rgba(...)', 'hsla(...)'); alpha is dropped, since a
-    hint is a colour, not a blend.
-    """
-    text = str(color or "").strip().lower()
-    if re.fullmatch(r"#[0-9a-f]{8}", text):
-        text = text[:7]
-    try:
-        red, green, blue = hsl_to_rgb(text) if text.startswith("hsl") else parse_color(text)
-    except (ValueError, IndexError) as err:
-        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb'.") from err
-    if not all(0 <= v <= 255 for v in (red, green, blue)):
-        raise ColorizeError(f"Colour {color!r} is outside 0-255; use '#rrggbb'.")
+    """A colour picker value ('#rrggbb', 'rgb(...)', 'hsl(...)', maybe with alpha) -> '#rrggbb'."""
+    red, green, blue = parse_color(color)
     return f"#{red:02x}{green:02x}{blue:02x}"
-
-
-def hsl_to_rgb(text: str) -> tuple[int, int, int]:
-    """'hsl(30, 100%, 50%)' or 'hsla(...)' -> (r, g, b) 0-255."""
-    hue, saturation, lightness = (float(v) for v in re.findall(r"-?[\d.]+", text)[:3])
-    rgb = colorsys.hls_to_rgb(hue / 360 % 1, lightness / 100, saturation / 100)
-    return tuple(round(v * 255) for v in rgb)
 
 
 def parse_hints(text: str | None) -> list[Hint]:

@@ -373,7 +373,7 @@ def load_for_info(model: str | None):
     if model is not None and model in list_models() and not Path(model).exists():
         net = create_model(model)
         return net, {**net._hub_mixin_config, "model_class": type(net).__name__}, []
-    location = loading._locate(model)
+    location = loading.locate(model)
     net = loading.from_pretrained(location)
     files = [Path(hub.resolve_file(location, name)) for name in ("config.json", hub.WEIGHTS_NAME)]
     readme = files[0].with_name("README.md")

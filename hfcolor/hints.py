@@ -4,6 +4,8 @@ Hint channels are (a / AB_SCALE, b / AB_SCALE, mask), at the network's input res
 An all-zero mask means "fully automatic".
 """
 
+import colorsys
+import re
 from dataclasses import dataclass
 
 import torch
@@ -24,18 +26,33 @@ class Hint:
 
 
 def parse_color(color) -> tuple[int, int, int]:
-    """'#rrggbb', 'rgb(r, g, b)' or an (r, g, b) sequence -> ints 0-255."""
-    if isinstance(color, str):
-        text = color.strip()
-        if text.startswith("#") and len(text) in (4, 7):
-            digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
-            return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
-        if text.startswith("rgb"):
-            values = text[text.index("(") + 1:text.rindex(")")].split(",")[:3]
-            return tuple(int(round(float(v))) for v in values)
-        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb' or (r, g, b).")
-    r, g, b = (int(v) for v in color)
-    return (r, g, b)
+    """A colour as users and colour pickers write it -> (r, g, b) ints 0-255.
+
+    Takes '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)', 'rgba(...)', 'hsl(h, s%, l%)',
+    'hsla(...)' or an (r, g, b) sequence; alpha is dropped, since a hint is a colour.
+    """
+    try:
+        rgb = _parse_color_text(color.strip().lower()) if isinstance(color, str) else \
+            tuple(int(round(float(v))) for v in color)[:3]
+    except (ValueError, IndexError, TypeError) as err:
+        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb'.") from err
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise ColorizeError(f"Colour {color!r} is not three values in 0-255; use '#rrggbb'.")
+    return rgb
+
+
+def _parse_color_text(text: str) -> tuple[int, ...]:
+    if text.startswith("#") and len(text) in (4, 7, 9):
+        digits = text[1:7] if len(text) > 4 else "".join(c * 2 for c in text[1:])
+        return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    values = [float(v) for v in re.findall(r"-?[\d.]+", text)[:3]]
+    if text.startswith("rgb"):
+        return tuple(int(round(v)) for v in values)
+    if text.startswith("hsl"):
+        hue, saturation, lightness = values
+        rgb = colorsys.hls_to_rgb(hue / 360 % 1, lightness / 100, saturation / 100)
+        return tuple(round(v * 255) for v in rgb)
+    raise ValueError(text)
 
 
 def hints_to_channels(hints: list[Hint], photo_size: tuple[int, int],

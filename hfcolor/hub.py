@@ -94,25 +94,21 @@ def _download(repo_id: str, filename: str, **kwargs) -> str:
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
         kwargs["local_files_only"] = True
+    unreachable = (
+        f"Could not get {filename} of {repo_id} from the Hugging Face Hub ({{}}). Check the repo "
+        "id and your connection, or download the repo and pass its folder path instead."
+    )
     try:
         return hf_hub_download(repo_id=repo_id, filename=filename, etag_timeout=5, **kwargs)
-    except (LocalEntryNotFoundError, HfHubHTTPError) as err:
-        raise ColorizeError(
-            f"Could not get {filename} of {repo_id} from the Hugging Face Hub ({type(err).__name__})."
-            " Check the repo id and your connection, or download the repo and pass its folder "
-            "path instead."
-        ) from err
+    except (LocalEntryNotFoundError, HfHubHTTPError) as err:  # before its base class below
+        raise ColorizeError(unreachable.format(type(err).__name__)) from err
     except EntryNotFoundError as err:
         raise ColorizeError(
             f"Hub repo {repo_id} has no {filename}. hfcolor loads safetensors only: convert "
             "pickle checkpoints with `model.save_pretrained(folder)`."
         ) from err
     except OSError as err:
-        raise ColorizeError(
-            f"Could not get {filename} of {repo_id} from the Hugging Face Hub ({type(err).__name__})."
-            " Check the repo id and your connection, or download the repo and pass its folder "
-            "path instead."
-        ) from err
+        raise ColorizeError(unreachable.format(type(err).__name__)) from err
 
 
 def _refuse_pickles(folder: Path, filename: str) -> None:

@@ -17,7 +17,7 @@ def from_pretrained(model: str | Path | None = None, device: str | torch.device 
 
     `model` may also name a bundled model folder (e.g. "hfcolor-unet-lite0-classifier").
     """
-    path = _locate(model)
+    path = locate(model)
     cls = model_class(hub.read_config(path).get("model_class", "UNetColorizer"))
     return cls.from_pretrained(path, map_location=str(device), **kwargs).to(device)
 
@@ -28,7 +28,7 @@ def cached_model(model: str | None, device: str) -> torch.nn.Module:
     return from_pretrained(model, device=device)
 
 
-def _locate(model: str | Path | None) -> str:
+def locate(model: str | Path | None) -> str:
     if model is None:
         return str(hub.default_model_path())
     bundled = hub.BUNDLED_MODELS / str(model)

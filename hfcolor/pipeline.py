@@ -41,9 +41,9 @@ class Settings:
 
     def check(self):
         if not 32 <= self.render_size <= 2048:
-            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; 256 is usual.")
+            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; try 256.")
         if not 0.01 <= self.temperature <= 2.0:
-            raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; 0.38 is usual.")
+            raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; try 0.38.")
         if self.decode not in DECODERS:
             raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
         if not 1 <= self.num_samples <= 16:
@@ -114,12 +114,12 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
         if opts.seed is None:
             noise[0] = 0  # without a seed the first sample is the model's most typical colours
         noise = noise.to(l_small.device)
+    method = _decode_method(net, opts)
     if hasattr(net, "encode"):
         features = [f.expand(samples, *f.shape[1:]) for f in net.encode(l_small, hints)]
-        out = net.decode(features, noise)
+        out = net.decode(features, noise, heads=("ab",) if method == "regression" else ("logits",))
     else:
         out = net(l_small, hints, None)
-    method = _decode_method(net, out, opts)
     if method == "regression":
         return out["ab"] * AB_SCALE
     logits = out["logits"].expand(samples, *out["logits"].shape[1:]).float()
@@ -127,15 +127,16 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     return F.interpolate(ab, size=l_small.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def _decode_method(net, out: dict, opts: Settings) -> str:
+def _decode_method(net, opts: Settings) -> str:
+    has_ab, has_logits = net.head in ("regression", "both"), net.head in ("classifier", "both")
     if opts.decode == "auto":
-        if "ab" in out:
+        if has_ab:
             return "regression"
         return "sample" if opts.num_samples > 1 else "annealed_mean"
-    if opts.decode == "regression" and "ab" not in out:
+    if opts.decode == "regression" and not has_ab:
         raise ColorizeError("This model is a classifier: decode with annealed_mean, mode, top_k "
                             "or sample.")
-    if opts.decode != "regression" and "logits" not in out:
+    if opts.decode != "regression" and not has_logits:
         raise ColorizeError("This model has no classifier head: use decode='regression'.")
     return opts.decode
 

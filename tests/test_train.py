@@ -1,4 +1,4 @@
-"""Every training preset runs a few steps on synthetic photos, saves and reloads; resume is exact."""
+"""Each training preset runs a few steps on synthetic photos, saves and reloads; resume is exact."""
 
 import sys
 from pathlib import Path

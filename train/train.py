@@ -8,14 +8,14 @@
 Presets (PRESETS below) pick the objective: `regression` (L1), `gan` (pix2pix: L1 100 +
 PatchGAN, Adam 2e-4, betas 0.5/0.999), `classifier` (Zhang: rebalanced soft-encoded
 cross-entropy), `diversity` (noise + diversity-sensitive loss) and `default`, the shipped
-generator's mix. Any `--key=value` overrides the preset; `--model_kwargs='{"head": "both"}'` is JSON.
+generator's mix. Any `--key=value` overrides the preset; `--model_kwargs='{"head": "both"}'`
+is JSON.
 """
 
 import csv
 import dataclasses
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -111,7 +111,9 @@ def _parse_value(text: str, kind):
     if kind in ("bool", bool):
         return text.lower() in ("1", "true", "yes")
     if "dict" in str(kind) or "tuple" in str(kind):
-        return json.loads(text) if text.startswith(("{", "[")) else tuple(map(float, text.split(",")))
+        if text.startswith(("{", "[")):
+            return json.loads(text)
+        return tuple(map(float, text.split(",")))
     if text.lower() == "none":
         return None
     for cast in (int, float):
@@ -429,7 +431,8 @@ def main(argv: list[str]):
             seconds = time.time() - start_time
             rate = len(images) * accelerator.num_processes / (time.time() - tick)
             bar.update(1)
-            bar.set_postfix(img_s=f"{rate:.0f}", **{k: f"{v.item():.3f}" for k, v in losses.items()})
+            bar.set_postfix(img_s=f"{rate:.0f}",
+                            **{k: f"{v.item():.3f}" for k, v in losses.items()})
             if accelerator.is_main_process and step % cfg.log_every == 0:
                 append_csv(out / "train_log.csv", {
                     "step": step, "seconds": round(seconds, 1), "images_per_s": round(rate, 1),

@@ -21,8 +21,8 @@ LITE_PACKAGES = {
 }
 _STEM_KEYS = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2",
               "_fc": "classifier"}
-_BLOCK_KEYS = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
-               "_project_conv": "conv_pwl", "_bn2": "bn3"}
+_BLOCK_KEYS = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw",
+               "_bn1": "bn2", "_project_conv": "conv_pwl", "_bn2": "bn3"}
 _DS_BLOCK_KEYS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw",
                   "_bn2": "bn2"}
 
@@ -86,7 +86,9 @@ def load_pretrained_encoder(encoder: torch.nn.Module, backbone: str, weights: st
     state[stem_key] = _adapt_stem(state[stem_key], own[stem_key].shape[1])
     missing = [k for k in own if k not in state]
     if missing:
-        raise ColorizeError(f"Pretrained weights for {backbone} lack {len(missing)} keys: {missing[:5]}")
+        raise ColorizeError(
+            f"Pretrained weights for {backbone} lack {len(missing)} keys: {missing[:5]}"
+        )
     encoder.load_state_dict(state, strict=True)
 
 

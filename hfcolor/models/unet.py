@@ -81,8 +81,9 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         features = self.encoder(x)
         return [x] + features[:-1] + [self.attention(features[-1])]
 
-    def decode(self, features: list[torch.Tensor],
-               noise: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def decode(self, features: list[torch.Tensor], noise: torch.Tensor | None = None,
+               heads: tuple[str, ...] = ("ab", "logits")) -> dict[str, torch.Tensor]:
+        """The heads' outputs; `heads` leaves out work nobody will read (e.g. logits)."""
         skips, y = features[:-1], features[-1]
         if noise is None:
             noise = y.new_zeros(self.noise_shape(len(y), *skips[0].shape[-2:]))
@@ -93,9 +94,9 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
             if self.noise_channels:
                 parts.append(resize_to(noise, skip))
             y = stage(torch.cat(parts, dim=1))
-            if i == self.classifier_stage and self.head != "regression":
+            if i == self.classifier_stage and self.head != "regression" and "logits" in heads:
                 out["logits"] = self.class_head(y)
-        if self.head != "classifier":
+        if self.head != "classifier" and "ab" in heads:
             out["ab"] = resize_to(self.ab_head(y), skips[0])
         return out
 
