@@ -38,6 +38,7 @@ class Settings:
     device: str | torch.device | None = None
     half: bool | None = None
     max_pixels: int | None = MAX_PIXELS
+    batch_size: int = 8
 
     def check(self):
         if not 32 <= self.render_size <= 2048:
@@ -66,7 +67,7 @@ def colorize(image, model=None, **settings):
     device = torch.device(opts.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     net = resolve_model(model, device)
     if isinstance(image, list | tuple):
-        return [_colorize_one(item, net, opts, device) for item in image]
+        return _colorize_many(list(image), net, opts, device)
     return _colorize_one(image, net, opts, device)
 
 
@@ -85,12 +86,37 @@ def _colorize_one(image, net, opts: Settings, device: torch.device):
     return results[0] if opts.num_samples == 1 else results
 
 
+def _colorize_many(images: list, net, opts: Settings, device: torch.device) -> list:
+    """Photos whose network inputs have the same shape share a forward pass (batch_size)."""
+    if opts.num_samples > 1 or opts.hints or opts.decode == "sample":
+        return [_colorize_one(image, net, opts, device) for image in images]
+    results, groups = [None] * len(images), {}
+    for index, image in enumerate(images):
+        photo = image if isinstance(image, LoadedImage) else load_image(image, opts.max_pixels)
+        small = _render_input(photo.rgb, opts.render_size, net.stride)
+        group = groups.setdefault(small.padded_shape, [])
+        group.append((index, photo, small))
+        if len(group) == opts.batch_size or sum(map(len, groups.values())) > 2 * opts.batch_size:
+            for key in [k for k, g in groups.items() if len(g) == opts.batch_size] or list(groups):
+                _finish_group(groups.pop(key), net, opts, device, results)
+    for group in groups.values():
+        _finish_group(group, net, opts, device, results)
+    return results
+
+
+@torch.inference_mode()
+def _finish_group(group, net, opts: Settings, device: torch.device, results: list) -> None:
+    l_batch = torch.cat([_network_lightness(small, device) for _, _, small in group])
+    ab = _predict(net, l_batch, None, opts, device)
+    for (index, photo, small), ab_one in zip(group, ab, strict=True):
+        results[index] = recombine(photo, ab_one[:, :small.size[0], :small.size[1]])
+
+
 @torch.inference_mode()
 def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) -> torch.Tensor:
     """(num_samples, 2, h, w) ab in Lab units at the network's resolution (padding removed)."""
     small = _render_input(photo.rgb, opts.render_size, net.stride)
-    l_small = normalize_l(rgb_to_lab(small.tensor.to(device))[:, :1])
-    l_small = F.pad(l_small, small.padding, mode="replicate")
+    l_small = _network_lightness(small, device)
     hints = None
     if getattr(net, "hints", False) and opts.hints:
         height, width = photo.rgb.shape[:2]
@@ -98,21 +124,28 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
         hints = F.pad(hints, small.padding).to(device)
     elif opts.hints:
         raise ColorizeError("This model takes no colour hints; use a hint-capable model.")
+    height, width = small.size
+    return _predict(net, l_small, hints, opts, device)[..., :height, :width]
+
+
+def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Tensor:
+    l_small = normalize_l(rgb_to_lab(small.tensor.to(device))[:, :1])
+    return F.pad(l_small, small.padding, mode="replicate")
+
+
+def _predict(net, l_small, hints, opts: Settings, device: torch.device) -> torch.Tensor:
     half = opts.half if opts.half is not None else device.type == "cuda"
     with torch.autocast(device.type, dtype=torch.float16, enabled=half):
-        ab = _run_network(net, l_small, hints, opts)
-    height, width = small.size
-    return ab.float()[..., :height, :width]
+        return _run_network(net, l_small, hints, opts).float()
 
 
 def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
-    samples = opts.num_samples
+    """ab for a batch of photos (one sample each) or for one photo (num_samples samples)."""
+    samples = max(opts.num_samples, len(l_small))
     generator = torch.Generator().manual_seed(opts.seed if opts.seed is not None else 0)
     noise = None
     if getattr(net, "noise_channels", 0):
-        noise = torch.randn(net.noise_shape(samples, *l_small.shape[-2:]), generator=generator)
-        if opts.seed is None:
-            noise[0] = 0  # without a seed the first sample is the model's most typical colours
+        noise = torch.cat([_noise(net, l_small, opts, generator) for _ in range(len(l_small))])
         noise = noise.to(l_small.device)
     method = _decode_method(net, opts)
     if hasattr(net, "encode"):
@@ -125,6 +158,16 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     logits = out["logits"].expand(samples, *out["logits"].shape[1:]).float()
     ab = quantize.decode(logits, method=method, temperature=opts.temperature, generator=generator)
     return F.interpolate(ab, size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _noise(net, l_small, opts: Settings, generator: torch.Generator) -> torch.Tensor:
+    """One photo's noise maps: each photo of a batch gets what it would get alone."""
+    if len(l_small) > 1:
+        generator = torch.Generator().manual_seed(opts.seed if opts.seed is not None else 0)
+    noise = torch.randn(net.noise_shape(opts.num_samples, *l_small.shape[-2:]), generator=generator)
+    if opts.seed is None:
+        noise[0] = 0  # without a seed the first sample is the model's most typical colours
+    return noise
 
 
 def _decode_method(net, opts: Settings) -> str:
@@ -146,6 +189,10 @@ class _RenderInput:
     tensor: torch.Tensor  # (1, 3, h, w) float RGB in [0, 1]
     size: tuple[int, int]  # (h, w) before padding
     padding: tuple[int, int, int, int]  # for F.pad: (left, right, top, bottom)
+
+    @property
+    def padded_shape(self) -> tuple[int, int]:
+        return (self.size[0] + self.padding[3], self.size[1] + self.padding[1])
 
 
 def _render_input(rgb: np.ndarray, render_size: int, stride: int) -> _RenderInput:
