@@ -168,7 +168,11 @@ class Job:
 def run_colorize(args) -> int:
     jobs = plan_jobs(args.inputs, Path(args.output), args.format, args.num_samples)
     todo = jobs if args.overwrite else [job for job in jobs if not job.done()]
-    from hfcolor.pipeline import Settings, resolve_model  # torch: only once inputs are fine
+    from hfcolor.pipeline import (  # torch: only once inputs are fine
+        Settings,
+        decode_method,
+        resolve_model,
+    )
 
     settings = Settings(render_size=args.render_size, temperature=args.temperature,
                         decode=args.decode, seed=args.seed, num_samples=args.num_samples,
@@ -178,7 +182,7 @@ def run_colorize(args) -> int:
     failures = []
     if todo:
         net = resolve_model(args.model, settings.device)
-        check_model_fits(net, settings)
+        decode_method(net, settings)  # refuse, up front, settings the model cannot honour
         failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
     print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures)
     return 1 if failures else 0
@@ -246,19 +250,6 @@ def pick_device(name: str | None):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ColorizeError(f"--device {name}: no CUDA GPU is available here; use cpu.")
     return device
-
-
-def check_model_fits(net, settings) -> None:
-    """Refuse, once and up front, settings the model cannot honour on any photo."""
-    head = getattr(net, "head", "regression")
-    if settings.hints and not getattr(net, "hints", False):
-        raise ColorizeError("This model takes no colour hints; drop --hint or use a "
-                            "hint-capable model.")
-    if settings.decode == "regression" and head == "classifier":
-        raise ColorizeError("This model is a classifier: use --decode annealed_mean, mode, "
-                            "top_k or sample.")
-    if settings.decode not in ("auto", "regression") and head == "regression":
-        raise ColorizeError("This model has no classifier head: use --decode regression.")
 
 
 def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list[tuple]:

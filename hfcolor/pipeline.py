@@ -122,8 +122,6 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
         height, width = photo.rgb.shape[:2]
         hints = hints_to_channels(list(opts.hints), (width, height), small.size)
         hints = F.pad(hints, small.padding).to(device)
-    elif opts.hints:
-        raise ColorizeError("This model takes no colour hints; use a hint-capable model.")
     height, width = small.size
     return _predict(net, l_small, hints, opts, device)[..., :height, :width]
 
@@ -147,7 +145,7 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     if getattr(net, "noise_channels", 0):
         noise = torch.cat([_noise(net, l_small, opts, generator) for _ in range(len(l_small))])
         noise = noise.to(l_small.device)
-    method = _decode_method(net, opts)
+    method = decode_method(net, opts)
     if hasattr(net, "encode"):
         features = [f.expand(samples, *f.shape[1:]) for f in net.encode(l_small, hints)]
         out = net.decode(features, noise, heads=("ab",) if method == "regression" else ("logits",))
@@ -170,7 +168,11 @@ def _noise(net, l_small, opts: Settings, generator: torch.Generator) -> torch.Te
     return noise
 
 
-def _decode_method(net, opts: Settings) -> str:
+def decode_method(net, opts: Settings) -> str:
+    """The decode a model and settings lead to; a ColorizeError when they cannot go together."""
+    if opts.hints and not getattr(net, "hints", False):
+        raise ColorizeError("This model takes no colour hints; drop the hints or use a "
+                            "hint-capable model.")
     has_ab, has_logits = net.head in ("regression", "both"), net.head in ("classifier", "both")
     if opts.decode == "auto":
         if has_ab:
