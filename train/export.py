@@ -73,7 +73,8 @@ def evaluate_all(folder: Path, data_root: Path, kind: str, fid: bool) -> dict[st
         if not data.is_dir():
             continue
         out = ROOT / "eval" / f"{folder.name}-{name}"
-        results[name] = evaluate(str(folder), data, out=out, fid=fid and name != "hires",
+        with_fid = fid and kind == "generator" and name != "hires"  # FID targets: generator
+        results[name] = evaluate(str(folder), data, out=out, fid=with_fid,
                                  sheet_all=False)
     if kind == "generator" and (data_root / "imagenet1k").is_dir():
         out = ROOT / "eval" / f"{folder.name}-imagenet1k-4seeds"
