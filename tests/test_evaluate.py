@@ -84,15 +84,16 @@ def test_several_samples_report_mean_best_and_diversity(tiny_model, photo_dir, t
 def test_fid_uses_folders_of_equal_size_images(tiny_model, photo_dir, tmp_path, monkeypatch):
     seen = []
 
-    def fake_fid(reference, other):
-        sizes = {Image.open(path).size for path in other.iterdir()}
-        seen.append((reference.name, other.name, len(list(other.iterdir())), sizes))
-        return 1.5
+    def fake_stats(folder):
+        sizes = {Image.open(path).size for path in folder.iterdir()}
+        seen.append((folder.name, len(list(folder.iterdir())), sizes))
+        return folder.name
 
-    monkeypatch.setattr(metrics, "fid", fake_fid)
+    monkeypatch.setattr(metrics, "fid_stats", fake_stats)
+    monkeypatch.setattr(metrics, "fid_from_stats", lambda a, b: 1.5)
     results = evaluate(tiny_model, photo_dir, fid=True, out=tmp_path, **FAST)
     size = (harness.FID_SIZE, harness.FID_SIZE)
-    assert seen == [("originals", "grey", 4, {size}), ("originals", "model", 4, {size})]
+    assert seen == [("originals", 4, {size}), ("grey", 4, {size}), ("model", 4, {size})]
     assert [row["fid"] for row in results["rows"]] == [1.5, 1.5, 0.0]
 
 
