@@ -15,7 +15,7 @@ API: the "Colorize" button is the endpoint `/colorize`.
     comparison, samples, files = client.predict(
         handle_file("grey.jpg"),  # image: JPEG, PNG, WebP, TIFF or BMP (25 MB, 60 MP at most)
         "hfcolor-unet-lite0",     # model: a bundled model name, as in the Model dropdown
-        256,                      # render_size: 128-768, the long side the network sees
+        192,                      # render_size: 128-768, the long side the network sees
         0.38,                     # temperature: 0.05-1, for classifier decodes (lower = bolder)
         "auto",                   # decode: auto, regression, annealed_mean, mode, top_k, sample
         1,                        # num_samples: 1-8 different colourings
@@ -513,7 +513,7 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
     with gr.Accordion("Settings", open=True):
         model = gr.Dropdown([(c.label, c.value) for c in allowed], value=selected, label="Model",
                             info=model_info, elem_id="model")
-        render_size = gr.Slider(*RENDER_SIZES, value=256, step=32, label="Render size",
+        render_size = gr.Slider(*RENDER_SIZES, value=192, step=32, label="Render size",
                                 info="Long side the network sees; the output keeps the photo's "
                                 "own resolution.")
         temperature = gr.Slider(0.05, 1.0, value=0.38, step=0.01, label="Temperature",

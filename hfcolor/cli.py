@@ -130,8 +130,8 @@ def _add_colorize(commands) -> None:
 
 def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by colorize and evaluate (the fields of pipeline.Settings)."""
-    parser.add_argument("--render-size", type=int, default=256, metavar="N",
-                        help="long side, in pixels, the network sees (32-2048, default 256)")
+    parser.add_argument("--render-size", type=int, default=192, metavar="N",
+                        help="long side, in pixels, the network sees (32-2048, default 192)")
     parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
                         help="annealed-mean / sampling temperature for classifier models "
                              "(default 0.38)")

@@ -53,7 +53,7 @@ COLUMNS = {  # results key -> table heading, in table order
 # --------------------------------------------------------------------------- the harness
 
 
-def evaluate(model, data_dir, *, render_size: int = 256, temperature: float = 0.38,
+def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.38,
              decode: str = "auto", seeds=None, num_samples: int = 1, limit: int | None = None,
              fid: bool = False, sheet_all: bool = False, out=None, device=None,
              progress: bool = True) -> dict:

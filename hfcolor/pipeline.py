@@ -29,7 +29,7 @@ ROWS_PER_CHUNK = 512  # full-resolution rows converted at once: bounds memory fo
 class Settings:
     """How to colorize; every field is a keyword of `colorize()`."""
 
-    render_size: int = 256
+    render_size: int = 192  # the scale the default model saw in training (112 px crops)
     temperature: float = 0.38
     decode: str = "auto"
     seed: int | None = None
@@ -42,7 +42,7 @@ class Settings:
 
     def check(self):
         if not 32 <= self.render_size <= 2048:
-            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; try 256.")
+            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; try 192.")
         if not 0.01 <= self.temperature <= 2.0:
             raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; try 0.38.")
         if self.decode not in DECODERS:

@@ -83,12 +83,13 @@ def evaluate_all(folder: Path, data_root: Path, kind: str, fid: bool) -> dict[st
     return results
 
 
-def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dict]):
+def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dict],
+               history: str = ""):
     model = from_pretrained(folder)
     state = torch.load(checkpoint / "training_state.pt", weights_only=True)
     cfg = json.loads((checkpoint / "train_config.json").read_text())
     training = (
-        f"`train/train.py --preset=default` on `../shared/data/train` (10,604 colour photos: "
+        f"`train/train.py` on `../shared/data/train` (10,604 colour photos: "
         f"Imagenette and every 6th Imagewoof training photo at 128 px, 270 ImageNet samples at "
         f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
@@ -97,7 +98,7 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"x{cfg['l1_weight']}, rebalanced 313-bin cross-entropy x{cfg['ce_weight']}, PatchGAN "
         f"x{cfg['gan_weight']} from step {cfg['gan_start']}, diversity x{cfg['div_weight']}; "
         f"AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine schedule. Hints simulated on "
-        f"{cfg['hint_prob']:.0%} of photos.\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
+        f"{cfg['hint_prob']:.0%} of photos. {history}\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
     )
     evaluation = "\n\n".join(
         f"### val/{name}\n\n{_results_md(result)}" for name, result in results.items()
@@ -126,11 +127,12 @@ def main(argv=None):
     parser.add_argument("--name", default="hfcolor-unet-lite0")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--fid", action="store_true", help="also FID (slow on a CPU)")
+    parser.add_argument("--history", default="", help="how the checkpoint's start was trained")
     args = parser.parse_args(argv)
     names = {"generator": args.name, "classifier": f"{args.name}-classifier"}
     for kind, folder in export(args.checkpoint, names).items():
         results = {} if args.no_eval else evaluate_all(folder, args.data, kind, args.fid)
-        write_card(folder, kind, args.checkpoint, results)
+        write_card(folder, kind, args.checkpoint, results, args.history)
         print(f"wrote {folder}")
 
 
