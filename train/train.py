@@ -225,7 +225,7 @@ def diversity_loss(model, features, noise, ab, count, tau, gen):
     return -torch.clamp(ratio, max=tau)
 
 
-def gan_losses(d_model, l, ab_fake, ab_real):
+def discriminator_loss(d_model, l, ab_fake, ab_real):
     bce = F.binary_cross_entropy_with_logits
     fake_logits = d_model(l, ab_fake.detach())
     real_logits = d_model(l, ab_real)
@@ -487,7 +487,7 @@ def train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen):
         losses["gan"] = cfg.gan_weight * generator_gan_loss(d_model, l, out["ab"])
         for p in d_model.parameters():
             p.requires_grad_(True)
-        d_loss = gan_losses(d_model, l, out["ab"], ab)
+        d_loss = discriminator_loss(d_model, l, out["ab"], ab)
     return losses, d_loss
 
 
