@@ -30,7 +30,14 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hfcolor import quantize  # noqa: E402
-from hfcolor.color import AB_SCALE, lab_to_rgb, normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
+from hfcolor.color import (  # noqa: E402
+    AB_SCALE,
+    grey_to_rgb,
+    lab_to_rgb,
+    normalize_ab,
+    normalize_l,
+    rgb_to_lab,
+)
 from hfcolor.hints import simulate_hints  # noqa: E402
 from hfcolor.io import find_images, is_grey  # noqa: E402
 from hfcolor.models import create_model  # noqa: E402
@@ -268,7 +275,7 @@ def validate(model, images: torch.Tensor, device) -> tuple[dict, torch.Tensor]:
         scores = mean_metrics([image_metrics(p, t) for p, t in zip(colour, targets, strict=True)])
         results.update({f"{name}_{k}": v for k, v in scores.items()})
         preds[name] = colour
-    grey = _to_uint8(lab_to_rgb(torch.cat([lab[:, :1], torch.zeros_like(lab[:, 1:])], 1)))
+    grey = _to_uint8(grey_to_rgb(lab[:, :1]))
     rows = [grey] + list(preds.values()) + [targets]
     grid = torch.cat([torch.cat(list(torch.from_numpy(r[:8]).unbind()), 1) for r in rows], 0)
     model.train()
