@@ -37,11 +37,6 @@ def clamp_ab(lab: torch.Tensor) -> torch.Tensor:
     return torch.cat([L.clamp(0.0, 100.0), ab.clamp(-AB_SCALE, AB_SCALE)], dim=-3)
 
 
-def rgb_to_l(rgb: torch.Tensor) -> torch.Tensor:
-    """(..., 3, H, W) sRGB -> (..., 1, H, W) L, the lightness the output keeps."""
-    return rgb_to_lab(rgb)[..., :1, :, :]
-
-
 _SRGB8_TO_LINEAR = None
 _Y_WEIGHTS = (0.212671, 0.715160, 0.072169)  # sRGB D65 -> Y, the row kornia uses
 

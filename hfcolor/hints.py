@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from hfcolor.color import normalize_ab, rgb_to_lab
 from hfcolor.errors import ColorizeError
@@ -101,11 +100,3 @@ def simulate_hints(ab: torch.Tensor, generator: torch.Generator | None = None,
             hints[i, :2, y:y + size, x:x + size] = patch.mean(dim=(1, 2), keepdim=True)
             hints[i, 2, y:y + size, x:x + size] = 1.0
     return hints
-
-
-def downsample_hints(hints: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize hint channels without smearing: max-pool the mask, average ab where it is set."""
-    mask = F.adaptive_max_pool2d(hints[:, 2:], size)
-    weight = F.adaptive_avg_pool2d(hints[:, 2:], size).clamp_min(1e-6)
-    ab = F.adaptive_avg_pool2d(hints[:, :2] * hints[:, 2:], size) / weight
-    return torch.cat([ab * mask, mask], dim=1)
