@@ -336,6 +336,9 @@ def run_info(args) -> int:
     bins = config.get("num_bins", 313)
     heads = {"both": f"regression + classifier ({bins} bins)",
              "classifier": f"classifier ({bins} bins)"}.get(net.head, net.head)
+    classes = getattr(net, "class_names", [])
+    if classes:
+        heads += f" + semantic ({len(classes)} classes, training only)"
     noise = getattr(net, "noise_channels", 0)
     size = sum(path.stat().st_size for path in files)
     lines = [

@@ -62,6 +62,36 @@ def test_resume_continues_bit_for_bit(photos, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_folder_labels_train_a_semantic_head(photos, tmp_path):
+    checkpoint = _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--labels",
+                      "--class_weight=1")
+    model = hfcolor.from_pretrained(checkpoint)
+    assert model.class_names == ["cats", "dogs"]
+    assert model(torch.zeros(3, 1, 32, 32))["classes"].shape == (3, 2)
+    losses = (tmp_path / "train_log.csv").read_text().splitlines()[0]
+    assert "loss_class" in losses
+
+
+def test_labels_need_two_class_folders(photos, tmp_path):
+    with pytest.raises(SystemExit, match="two class folders"):
+        _run(photos / "cats", tmp_path, "--max_steps=1", "--labels", "--class_weight=1")
+
+
+def test_typical_half_is_decoded_without_noise(photos, tmp_path, monkeypatch):
+    seen = []
+    decode = train.create_model("unet-tiny").decode.__func__
+
+    def spy(self, features, noise=None, **kwargs):
+        seen.append(noise.clone())
+        return decode(self, features, noise, **kwargs)
+
+    monkeypatch.setattr(type(train.create_model("unet-tiny")), "decode", spy)
+    _run(photos, tmp_path, "--preset=diversity", "--max_steps=1", "--typical_fraction=0.5",
+         "--sample_l1_weight=1")
+    noise = seen[0]
+    assert noise[:2].abs().sum() == 0 and noise[2:].abs().sum() > 0
+
+
 def test_unknown_option_is_refused():
     with pytest.raises(SystemExit, match="unknown option"):
         train.parse_args(["--no_such_thing=1"])

@@ -66,6 +66,12 @@ class TrainConfig:
     max_steps: int = 20000
     max_minutes: float | None = None  # stop (and save) after this wall time
     l1_weight: float = 1.0
+    # Generators with noise: this fraction of each batch is decoded with zero noise (the typical
+    # colours colorize() gives without a seed) and gets l1_weight; the rest gets random noise,
+    # sample_l1_weight and the diversity term, so samples can differ without pulling the
+    # typical colours away from the ground truth.
+    typical_fraction: float = 0.0
+    sample_l1_weight: float | None = None  # None: l1_weight
     ce_weight: float = 0.0
     gan_weight: float = 0.0
     gan_start: int = 0
@@ -75,6 +81,8 @@ class TrainConfig:
     div_batch: int = 8
     div_tau: float = 0.2
     hint_prob: float = 0.5
+    labels: bool = False  # each photo's folder name is its class, for a semantic auxiliary head
+    class_weight: float = 0.0  # cross-entropy weight of that head (ChromaGAN's class loss)
     prior_images: int = 3000
     prior_lambda: float = 0.5
     drop_grey: bool = True
@@ -133,9 +141,13 @@ def _parse_value(text: str, kind):
 
 # ---------------------------------------------------------------- data
 class PhotoFolder(torch.utils.data.Dataset):
-    """Every photo under a folder, as a square uint8 tensor of side load_size."""
+    """Every photo under a folder: (square uint8 tensor of side load_size, class index).
 
-    def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None):
+    The class is the index of the photo's folder name in `class_names` (sorted), or 0 for all
+    photos without `labels`."""
+
+    def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None,
+                 labels: bool = False):
         self.load_size = load_size
         if cache is not None and cache.exists():
             self.files = cache.read_text().split("\n")
@@ -147,12 +159,19 @@ class PhotoFolder(torch.utils.data.Dataset):
                 cache.write_text("\n".join(self.files))
         if not self.files:
             raise SystemExit(f"no colour photos found under {root}")
+        folders = [Path(f).parent.name for f in self.files]
+        self.class_names = sorted(set(folders)) if labels else []
+        if labels and len(self.class_names) < 2:
+            raise SystemExit(f"--labels needs photos in at least two class folders under {root} "
+                             f"(one folder per class); found {self.class_names}")
+        index = {name: i for i, name in enumerate(self.class_names)}
+        self.labels = [index.get(folder, 0) for folder in folders]
 
     def __len__(self):
         return len(self.files)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        return load_square(self.files[index], self.load_size)
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return load_square(self.files[index], self.load_size), self.labels[index]
 
 
 def load_square(path: str, size: int) -> torch.Tensor:
@@ -335,7 +354,7 @@ def plot_curves(out: Path):
 
 def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
     objective = ", ".join(f"{k.replace('_weight', '')} x{getattr(cfg, k)}"
-                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight")
+                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight", "class_weight")
                           if getattr(cfg, k))
     training = (
         f"Trained with `train/train.py` (preset config below) on `{cfg.data}` "
@@ -368,7 +387,7 @@ def main(argv: list[str]):
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
 
-    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt")
+    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt", cfg.labels)
     batches = EpochBatches(len(dataset), cfg.batch_size, cfg.seed,
                            accelerator.process_index, accelerator.num_processes)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches,
@@ -376,8 +395,8 @@ def main(argv: list[str]):
                                          persistent_workers=False)
     val_images = load_val_images(cfg.val_data, cfg.val_images)
 
-    model = _build_model(cfg)
-    d_model = create_model(cfg.discriminator) if cfg.gan_weight else None
+    model = _build_model(cfg, dataset.class_names)
+    d_model = _build_discriminator(cfg)
     weights = None
     if cfg.ce_weight:
         prior_file = out / "prior.safetensors"
@@ -420,10 +439,11 @@ def main(argv: list[str]):
     model.train()
     done = step >= cfg.max_steps
     while not done:
-        for images in loader:
+        for images, labels in loader:
             tick = time.time()
             rgb = random_crops(images, cfg.crop, cfg.min_crop_scale, gen).to(device)
-            losses, d_loss = train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen)
+            losses, d_loss = train_step(cfg, model, raw_model, d_model, weights, rgb,
+                                        labels.to(device), step, gen)
             opt.zero_grad(set_to_none=True)
             accelerator.backward(sum(losses.values()))
             opt.step()
@@ -466,27 +486,32 @@ def main(argv: list[str]):
     return out / "checkpoint"
 
 
-def train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen):
+def train_step(cfg, model, raw_model, d_model, weights, rgb, labels, step, gen):
     """One generator step's losses (a dict of scalars) and the discriminator's loss or None."""
     lab = rgb_to_lab(rgb)
     l, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
     hints = None
     if raw_model.hints:
         hints = simulate_hints(ab.cpu(), gen, p_none=1 - cfg.hint_prob).to(rgb.device)
-    noise = None
+    noise, typical = None, 0
     if raw_model.noise_channels:
         noise = torch.randn(raw_model.noise_shape(len(l), *l.shape[-2:]), generator=gen)
+        typical = round(cfg.typical_fraction * len(l))
+        noise[:typical] = 0
         noise = noise.to(rgb.device)
     features = raw_model.encode(l, hints) if hasattr(raw_model, "encode") else None
     out = raw_model.decode(features, noise) if features is not None else model(l)
     losses = {}
     if "ab" in out and cfg.l1_weight:
-        losses["l1"] = cfg.l1_weight * F.l1_loss(out["ab"].float(), ab)
+        losses["l1"] = l1_loss(out["ab"], ab, typical, cfg)
     if "logits" in out and cfg.ce_weight:
         losses["ce"] = cfg.ce_weight * rebalanced_ce(out["logits"], lab[:, 1:], weights)
-    if cfg.div_weight and noise is not None and "ab" in out:
-        losses["div"] = cfg.div_weight * diversity_loss(raw_model, features, noise, out["ab"],
-                                                        cfg.div_batch, cfg.div_tau, gen)
+    if "classes" in out and cfg.class_weight:
+        losses["class"] = cfg.class_weight * F.cross_entropy(out["classes"].float(), labels)
+    if cfg.div_weight and noise is not None and "ab" in out and typical < len(l):
+        losses["div"] = cfg.div_weight * diversity_loss(
+            raw_model, [f[typical:] for f in features], noise[typical:], out["ab"][typical:],
+            cfg.div_batch, cfg.div_tau, gen)
     d_loss = None
     if d_model is not None and step >= cfg.gan_start and "ab" in out:
         for p in d_model.parameters():
@@ -498,16 +523,44 @@ def train_step(cfg, model, raw_model, d_model, weights, rgb, step, gen):
     return losses, d_loss
 
 
-def _build_model(cfg):
+def l1_loss(pred, target, typical, cfg):
+    """L1 weighted l1_weight on the first `typical` photos, sample_l1_weight on the rest."""
+    per_photo = (pred.float() - target).abs().mean((1, 2, 3))
+    sample_weight = cfg.l1_weight if cfg.sample_l1_weight is None else cfg.sample_l1_weight
+    weights = torch.full_like(per_photo, sample_weight)
+    weights[:typical] = cfg.l1_weight
+    return (weights * per_photo).mean()
+
+
+def _build_model(cfg, class_names: list[str]):
     if cfg.init_from:
         from hfcolor.loading import from_pretrained
 
-        return from_pretrained(cfg.init_from).train()
-    model = create_model(cfg.model, **cfg.model_kwargs)
+        model = from_pretrained(cfg.init_from).train()
+        if getattr(model, "class_names", []) != class_names:
+            raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
+                             f"but the data has {class_names}; fine-tune with the same class "
+                             "folders (or without --labels), or train from the encoder weights")
+        return model
+    kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
+    model = create_model(cfg.model, **kwargs)
     encoder = getattr(model, "encoder", None)
     if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
         load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"], cfg.encoder_weights)
     return model
+
+
+def _build_discriminator(cfg):
+    """The PatchGAN, starting from the one saved beside `init_from` when there is one."""
+    if not cfg.gan_weight:
+        return None
+    d_model = create_model(cfg.discriminator)
+    saved = Path(cfg.init_from or "", "discriminator", "model.safetensors")
+    if cfg.init_from and saved.exists():
+        import safetensors.torch
+
+        safetensors.torch.load_model(d_model, str(saved), strict=True)
+    return d_model
 
 
 def _lr_factor(step, cfg):

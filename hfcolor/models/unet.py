@@ -5,6 +5,8 @@ a noise map for diverse results. Output heads:
   "regression": ab in [-1, 1] (tanh; times AB_SCALE gives Lab units), upsampled to the input size,
   "classifier": 313-bin logits (Zhang et al.) at 1/4 resolution,
   "both": both, on one trunk.
+With `class_names`, a semantic auxiliary head (ChromaGAN) predicts the photo's class from the
+bottleneck ("classes": (B, len(class_names)) logits); training uses it, colorize() never runs it.
 """
 
 import timm
@@ -31,6 +33,7 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         attention: bool = True,
         spectral_norm: bool = False,
         classifier_stride: int = 4,
+        class_names: list[str] | None = None,
     ):
         super().__init__()
         if head not in HEADS:
@@ -59,6 +62,9 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         if classifier_stride not in self.stage_reductions:
             raise ValueError(f"classifier_stride must be one of {self.stage_reductions}")
         self.classifier_stage = self.stage_reductions.index(classifier_stride)
+        self.class_names = list(class_names or [])
+        if self.class_names:
+            self.semantic_head = nn.Linear(channels[-1], len(self.class_names))
         if head in ("regression", "both"):
             self.ab_head = nn.Sequential(conv(decoder_channels[-1], 2), nn.Tanh())
         if head in ("classifier", "both"):
@@ -82,12 +88,14 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         return [x] + features[:-1] + [self.attention(features[-1])]
 
     def decode(self, features: list[torch.Tensor], noise: torch.Tensor | None = None,
-               heads: tuple[str, ...] = ("ab", "logits")) -> dict[str, torch.Tensor]:
+               heads: tuple[str, ...] = ("ab", "logits", "classes")) -> dict[str, torch.Tensor]:
         """The heads' outputs; `heads` leaves out work nobody will read (e.g. logits)."""
         skips, y = features[:-1], features[-1]
         if noise is None:
             noise = y.new_zeros(self.noise_shape(len(y), *skips[0].shape[-2:]))
         out = {}
+        if self.class_names and "classes" in heads:
+            out["classes"] = self.semantic_head(y.mean((2, 3)))
         for i, stage in enumerate(self.stages):
             skip = skips[-1 - i]
             parts = [resize_to(y, skip), skip]
