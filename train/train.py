@@ -354,7 +354,8 @@ def plot_curves(out: Path):
 
 def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
     objective = ", ".join(f"{k.replace('_weight', '')} x{getattr(cfg, k)}"
-                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight", "class_weight")
+                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight",
+                                    "class_weight")
                           if getattr(cfg, k))
     training = (
         f"Trained with `train/train.py` (preset config below) on `{cfg.data}` "
