@@ -92,6 +92,42 @@ def test_typical_half_is_decoded_without_noise(photos, tmp_path, monkeypatch):
     assert noise[:2].abs().sum() == 0 and noise[2:].abs().sum() > 0
 
 
+SPY = """
+import os, sys
+sys.path.insert(0, {train!r})
+import train
+step = train.train_step
+
+def spy(cfg, model, d_model, *args):
+    models = [model] + ([d_model] if d_model is not None else [])
+    total = sum(p.double().sum().item() for m in models for p in m.parameters())
+    with open(os.path.join({out!r}, "rank" + os.environ["RANK"]), "a") as f:
+        f.write(f"{{total:.12f}}\\n")
+    return step(cfg, model, d_model, *args)
+
+train.train_step = spy
+train.main(sys.argv[1:])
+"""
+
+
+def test_two_processes_keep_identical_weights(photos, tmp_path):
+    """Multi-process training (gloo on CPU, as on many GPUs) averages gradients every step."""
+    import os
+    import subprocess
+
+    script = tmp_path / "spy.py"
+    script.write_text(SPY.format(train=str(Path(train.__file__).parent), out=str(tmp_path)))
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                    str(script), *TINY, f"--data={photos}", f"--val_data={photos}",
+                    f"--out={tmp_path / 'run'}", "--preset=default", "--max_steps=3"],
+                   env=env, check=True, capture_output=True, timeout=300)
+    rank0 = (tmp_path / "rank0").read_text().split()
+    rank1 = (tmp_path / "rank1").read_text().split()
+    assert len(rank0) == 3 and rank0 == rank1
+    assert len(set(rank0)) == 3  # the weights did change
+
+
 def test_unknown_option_is_refused():
     with pytest.raises(SystemExit, match="unknown option"):
         train.parse_args(["--no_such_thing=1"])

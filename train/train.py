@@ -4,6 +4,7 @@
     python train/train.py --preset=default --max_minutes=120          # the shipped recipe
     python train/train.py --out=runs/l1 --resume                      # continue bit-for-bit
     accelerate launch train/train.py --preset=gan --mixed_precision=bf16   # many GPUs
+    ACCELERATE_USE_CPU=1 torchrun --nproc_per_node=2 train/train.py      # CPU processes
 
 Presets (PRESETS below) pick the objective: `regression` (L1), `gan` (pix2pix: L1 100 +
 PatchGAN, Adam 2e-4, betas 0.5/0.999), `classifier` (Zhang: rebalanced soft-encoded
@@ -417,10 +418,13 @@ def main(argv: list[str]):
     if cfg.resume:
         step, epoch, seconds, seen = _restore(out / "checkpoint", model, d_model, opt, sched,
                                               d_opt, gen, batches)
-    model, opt = accelerator.prepare(model, opt)
+    # Models are not wrapped in DDP: the step calls encode/decode and the discriminator twice
+    # outside forward(), which DDP would not see; average_gradients syncs them instead.
+    model = model.to(device)
+    opt = accelerator.prepare(opt)
     if d_model is not None:
-        d_model, d_opt = accelerator.prepare(d_model, d_opt)
-    raw_model = accelerator.unwrap_model(model)
+        d_model = d_model.to(device)
+        d_opt = accelerator.prepare(d_opt)
     hardware = torch.cuda.get_device_name() if device.type == "cuda" else \
         f"CPU ({torch.get_num_threads()} threads)"
     metrics = {}
@@ -431,8 +435,7 @@ def main(argv: list[str]):
                      d_optimizer=d_opt.state_dict() if d_opt else None,
                      torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
         card = model_card(cfg, step, seconds, seen, hardware, metrics)
-        d_raw = accelerator.unwrap_model(d_model) if d_model is not None else None
-        save_checkpoint(out, name, raw_model, d_raw, state, cfg, card)
+        save_checkpoint(out, name, model, d_model, state, cfg, card)
 
     start_time = time.time() - seconds
     bar = tqdm(total=cfg.max_steps, initial=step, disable=not accelerator.is_main_process,
@@ -443,15 +446,18 @@ def main(argv: list[str]):
         for images, labels in loader:
             tick = time.time()
             rgb = random_crops(images, cfg.crop, cfg.min_crop_scale, gen).to(device)
-            losses, d_loss = train_step(cfg, model, raw_model, d_model, weights, rgb,
-                                        labels.to(device), step, gen)
+            with accelerator.autocast():
+                losses, d_loss = train_step(cfg, model, d_model, weights, rgb,
+                                            labels.to(device), step, gen)
             opt.zero_grad(set_to_none=True)
             accelerator.backward(sum(losses.values()))
+            average_gradients(accelerator, model)
             opt.step()
             sched.step()
             if d_loss is not None:
                 d_opt.zero_grad(set_to_none=True)
                 accelerator.backward(d_loss)
+                average_gradients(accelerator, d_model)
                 d_opt.step()
                 losses["d"] = d_loss
             step, batches.start = step + 1, batches.start + 1
@@ -467,7 +473,7 @@ def main(argv: list[str]):
                     "lr": sched.get_last_lr()[0],
                     **{f"loss_{k}": round(v.item(), 5) for k, v in losses.items()}})
             if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
-                metrics, grid = validate(raw_model, val_images, device)
+                metrics, grid = validate(model, val_images, device)
                 append_csv(out / "val_log.csv", {"step": step, **metrics})
                 Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
@@ -483,25 +489,25 @@ def main(argv: list[str]):
     bar.close()
     if accelerator.is_main_process and cfg.push_to_hub:
         card = model_card(cfg, step, seconds, seen, hardware, metrics)
-        raw_model.push_to_hub(cfg.push_to_hub, model_card_kwargs=card)
+        model.push_to_hub(cfg.push_to_hub, model_card_kwargs=card)
     return out / "checkpoint"
 
 
-def train_step(cfg, model, raw_model, d_model, weights, rgb, labels, step, gen):
+def train_step(cfg, model, d_model, weights, rgb, labels, step, gen):
     """One generator step's losses (a dict of scalars) and the discriminator's loss or None."""
     lab = rgb_to_lab(rgb)
     l, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
     hints = None
-    if raw_model.hints:
+    if model.hints:
         hints = simulate_hints(ab.cpu(), gen, p_none=1 - cfg.hint_prob).to(rgb.device)
     noise, typical = None, 0
-    if raw_model.noise_channels:
-        noise = torch.randn(raw_model.noise_shape(len(l), *l.shape[-2:]), generator=gen)
+    if model.noise_channels:
+        noise = torch.randn(model.noise_shape(len(l), *l.shape[-2:]), generator=gen)
         typical = round(cfg.typical_fraction * len(l))
         noise[:typical] = 0
         noise = noise.to(rgb.device)
-    features = raw_model.encode(l, hints) if hasattr(raw_model, "encode") else None
-    out = raw_model.decode(features, noise) if features is not None else model(l)
+    features = model.encode(l, hints) if hasattr(model, "encode") else None
+    out = model.decode(features, noise) if features is not None else model(l)
     losses = {}
     if "ab" in out and cfg.l1_weight:
         losses["l1"] = l1_loss(out["ab"], ab, typical, cfg)
@@ -511,7 +517,7 @@ def train_step(cfg, model, raw_model, d_model, weights, rgb, labels, step, gen):
         losses["class"] = cfg.class_weight * F.cross_entropy(out["classes"].float(), labels)
     if cfg.div_weight and noise is not None and "ab" in out and typical < len(l):
         losses["div"] = cfg.div_weight * diversity_loss(
-            raw_model, [f[typical:] for f in features], noise[typical:], out["ab"][typical:],
+            model, [f[typical:] for f in features], noise[typical:], out["ab"][typical:],
             cfg.div_batch, cfg.div_tau, gen)
     d_loss = None
     if d_model is not None and step >= cfg.gan_start and "ab" in out:
@@ -522,6 +528,16 @@ def train_step(cfg, model, raw_model, d_model, weights, rgb, labels, step, gen):
             p.requires_grad_(True)
         d_loss = discriminator_loss(d_model, l, out["ab"], ab)
     return losses, d_loss
+
+
+def average_gradients(accelerator, module):
+    """Mean of every gradient over the processes, in one all-reduce (a no-op on one process)."""
+    if accelerator.num_processes == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    flat = accelerator.reduce(torch.cat([g.flatten() for g in grads]), reduction="mean")
+    for grad, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
+        grad.copy_(part.view_as(grad))
 
 
 def l1_loss(pred, target, typical, cfg):
