@@ -1,0 +1,218 @@
+"""Where the time goes when colorizing one big grey photo with the bundled default model.
+
+    python bench/bench_profile.py                     # one 4000x3000 grey JPEG, 1 torch thread
+    python bench/bench_profile.py --size 8000x6000 --threads 2 --repeats 5 --render-size 256
+
+Writes a synthetic grey JPEG (smooth gradient and shapes plus grain) into a temporary folder,
+then times each stage of `hfcolor.colorize()` by calling the functions the pipeline calls, in
+its order, each fed the previous stage's output:
+  1. io.load_image: read and decode the JPEG, grey -> uint8 RGB;
+  2. pipeline._render_input: Pillow resize so the long side is --render-size, padded to stride;
+  3. pipeline._network_lightness: Lab lightness of the small photo, normalised and padded;
+  4. pipeline._predict: noise + network forward (encode, decode's "ab" head), padding cropped;
+  5. pipeline.recombine: ab upsampled to full size and joined with the photo's own L, in
+     chunks of ROWS_PER_CHUNK rows, to uint8 RGB; its rows below break it down into the
+     calls of its loop (full-resolution L, ab upsampling, Lab -> RGB, float -> uint8);
+  6. io.save_image: PNG encode and atomic write, what `hfcolor colorize` writes by default.
+Then `colorize(path)` end to end (stages 1-5; it returns the array and saves nothing), so the
+sum of stages 1-5 can be checked against it.
+
+Times are medians of --repeats runs after a warm-up run. Prints a Markdown table.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+RECOMBINE_PARTS = {
+    "lightness": "color.lightness_from_srgb8 (full-res L)",
+    "upsample": "pipeline._upsample_rows (ab to full res)",
+    "lab_to_rgb": "color.lab_to_rgb",
+    "to_uint8": "round, uint8, HWC copy into the result",
+}
+
+
+def make_photo(path: Path, width: int, height: int) -> Path:
+    """A grey JPEG (quality 92): a smooth gradient with soft shapes and film grain."""
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    gradient = 40 + 150 * (xs / width) * 0.6 + 150 * (ys / height) * 0.4
+    coarse = Image.fromarray(rng.integers(0, 60, (12, 16), dtype=np.uint8))
+    shapes = np.asarray(coarse.resize((width, height), Image.Resampling.BICUBIC), np.float32)
+    grey = np.clip(gradient + shapes - 30 + rng.normal(0, 4, (height, width)), 0, 255)
+    Image.fromarray(grey.astype(np.uint8), mode="L").save(path, quality=92)
+    return path
+
+
+def timed(step, repeats: int):
+    """(median seconds of `repeats` runs after a warm-up run, the last run's result)."""
+    result = step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def recombine_parts(photo, ab_small, repeats: int) -> dict[str, float]:
+    """Median seconds per part of recombine()'s loop: the same calls, a clock around each."""
+    import torch
+
+    from hfcolor.color import lab_to_rgb, lightness_from_srgb8
+    from hfcolor.pipeline import ROWS_PER_CHUNK, _upsample_rows
+
+    height, width = photo.rgb.shape[:2]
+    ab_small = ab_small[None].float()
+    scale_y = ab_small.shape[-2] / height
+
+    def one_run() -> dict[str, float]:
+        out = np.empty((height, width, 3), dtype=np.uint8)
+        spent = dict.fromkeys(RECOMBINE_PARTS, 0.0)
+        for top in range(0, height, ROWS_PER_CHUNK):
+            bottom = min(top + ROWS_PER_CHUNK, height)
+            clock = time.perf_counter()
+            rgb = torch.from_numpy(photo.rgb[top:bottom]).permute(2, 0, 1)[None]
+            lightness = lightness_from_srgb8(rgb)
+            clock = _add(spent, "lightness", clock)
+            ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
+            clock = _add(spent, "upsample", clock)
+            colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
+            clock = _add(spent, "lab_to_rgb", clock)
+            out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).numpy()
+            _add(spent, "to_uint8", clock)
+        return spent
+
+    one_run()
+    runs = [one_run() for _ in range(repeats)]
+    return {part: statistics.median(run[part] for run in runs) for part in RECOMBINE_PARTS}
+
+
+def _add(spent: dict[str, float], part: str, since: float) -> float:
+    now = time.perf_counter()
+    spent[part] += now - since
+    return now
+
+
+def profile(path: Path, out: Path, net, render_size: int, repeats: int):
+    """[(stage, function, seconds)] for stages 1-6, the recombine breakdown, colorize() s."""
+    import torch
+
+    from hfcolor.io import load_image, save_image
+    from hfcolor.pipeline import (
+        Settings,
+        _network_lightness,
+        _predict,
+        _render_input,
+        colorize,
+        recombine,
+    )
+
+    opts, device = Settings(render_size=render_size, device="cpu"), torch.device("cpu")
+    stages = []
+
+    def stage(name: str, function: str, step):
+        seconds, result = timed(step, repeats)
+        stages.append((name, function, seconds))
+        return result
+
+    photo = stage("decode JPEG -> RGB", "io.load_image", lambda: load_image(path))
+    small = stage("resize to render size", "pipeline._render_input",
+                  lambda: _render_input(photo.rgb, render_size, net.stride))
+    l_small = stage("lightness at render size", "pipeline._network_lightness",
+                    lambda: _network_lightness(small, device))
+    height, width = small.size
+    with torch.inference_mode():
+        ab = stage(f"network forward ({small.padded_shape[1]}x{small.padded_shape[0]})",
+                   "pipeline._predict", lambda: _predict(net, l_small, None, opts, device))
+        ab = ab[0, :, :height, :width]
+        rgb = stage("ab upsampling + Lab -> RGB", "pipeline.recombine",
+                    lambda: recombine(photo, ab))
+        parts = recombine_parts(photo, ab, repeats)
+    stage("PNG encode + save", "io.save_image", lambda: save_image(rgb, out))
+    end_to_end, _ = timed(lambda: colorize(path, model=net, **vars(opts)), repeats)
+    return stages, parts, end_to_end
+
+
+def print_table(stages, parts, end_to_end: float) -> None:
+    total = sum(seconds for _, _, seconds in stages)
+    print("| stage | function | ms | share |")
+    print("| --- | --- | ---: | ---: |")
+    for index, (name, function, seconds) in enumerate(stages, 1):
+        print(f"| {index}. {name} | {function} | {seconds * 1000:.0f} | "
+              f"{seconds / total:.1%} |")
+        if function == "pipeline.recombine":
+            for part, label in RECOMBINE_PARTS.items():
+                print(f"| &nbsp;&nbsp;↳ {part} | {label} | {parts[part] * 1000:.0f} | "
+                      f"({parts[part] / total:.1%}) |")
+    print(f"| **total, stages 1-6** | | **{total * 1000:.0f}** | 100% |")
+    without_save = total - stages[-1][2]
+    print(f"\ncolorize(path) end to end (stages 1-5, no save): {end_to_end * 1000:.0f} ms; "
+          f"sum of stages 1-5: {without_save * 1000:.0f} ms "
+          f"({without_save / end_to_end - 1:+.1%}). Rows marked ↳ break stage 5 down and are "
+          "not added to the total.")
+
+
+def header(args, net) -> str:
+    import torch
+
+    params = sum(p.numel() for p in net.parameters()) / 1e6
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"hfcolor stage profile: {args.size[0]}x{args.size[1]} grey JPEG "
+            f"({args.size[0] * args.size[1] / 1e6:.1f} MP), bundled default model "
+            f"({params:.2f} M parameters), render size {args.render_size}; CPU "
+            f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"{torch.get_num_threads()} torch threads); torch {torch.__version__}; "
+            f"load average {load}; median of {args.repeats} runs after a warm-up.")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    import hfcolor
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    net = hfcolor.from_pretrained().eval()
+    with tempfile.TemporaryDirectory(prefix="hfcolor-profile-") as scratch:
+        path = make_photo(Path(scratch) / "grey.jpg", *args.size)
+        stages, parts, end_to_end = profile(path, Path(scratch) / "colour.png", net,
+                                            args.render_size, args.repeats)
+    print(header(args, net), "\n")
+    print_table(stages, parts, end_to_end)
+    return 0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 4000x3000") from err
+    return width, height
+
+
+def parse_args(argv):
+    from hfcolor.pipeline import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=parse_size, default=(4000, 3000),
+                        help="photo size, WIDTHxHEIGHT (default 4000x3000)")
+    parser.add_argument("--render-size", type=int, default=Settings.render_size,
+                        help=f"network input's long side (default {Settings.render_size})")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs (default 5)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
