@@ -131,3 +131,31 @@ def test_two_processes_keep_identical_weights(photos, tmp_path):
 def test_unknown_option_is_refused():
     with pytest.raises(SystemExit, match="unknown option"):
         train.parse_args(["--no_such_thing=1"])
+
+
+def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkeypatch):
+    import export
+
+    checkpoint = _run(photos, tmp_path / "run", "--preset=default", "--max_steps=1")
+    monkeypatch.setattr(export, "BUNDLED_MODELS", tmp_path / "models")
+    export.main([str(checkpoint), "--no-eval", "--name=tiny"])
+    generator = hfcolor.from_pretrained(tmp_path / "models" / "tiny")
+    classifier = hfcolor.from_pretrained(tmp_path / "models" / "tiny-classifier")
+    assert classifier.head == "classifier"
+    assert (tmp_path / "models" / "tiny-classifier" / "prior.safetensors").exists()
+    l = torch.rand(1, 1, 32, 32)
+    assert torch.equal(generator(l)["logits"], classifier(l)["logits"])
+    card = (tmp_path / "models" / "tiny" / "README.md").read_text()
+    assert "L1 x10.0" in card and "PatchGAN from step 1 x1.0" in card
+
+
+def test_export_refuses_a_generator_from_a_classifier_run(photos, tmp_path, monkeypatch):
+    import export
+
+    checkpoint = _run(photos, tmp_path / "run", "--preset=classifier", "--max_steps=1",
+                      "--model_kwargs={\"head\": \"classifier\"}")
+    monkeypatch.setattr(export, "BUNDLED_MODELS", tmp_path / "models")
+    with pytest.raises(SystemExit, match="no regression head"):
+        export.main([str(checkpoint), "--no-eval", "--models", "generator"])
+    export.main([str(checkpoint), "--no-eval", "--models", "classifier", "--name=tiny"])
+    assert hfcolor.from_pretrained(tmp_path / "models" / "tiny-classifier").head == "classifier"

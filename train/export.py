@@ -2,6 +2,7 @@
 
     python train/export.py runs/default/checkpoint            # weights + evaluation + cards
     python train/export.py runs/default/checkpoint --no-eval  # weights and cards only
+    python train/export.py runs/zhang/checkpoint --models classifier   # a classifier-only run
 
 Writes models/hfcolor-unet-lite0 (the generator: regression head, noise, hints) and
 models/hfcolor-unet-lite0-classifier (the same trunk with the 313-bin Zhang head only), each
@@ -44,15 +45,28 @@ DESCRIPTIONS = {
 
 
 def export(checkpoint: Path, names: dict[str, str]) -> dict[str, Path]:
+    """Save the models named in `names` ("generator", "classifier") from one checkpoint."""
     model = from_pretrained(checkpoint)
     folders = {}
-    folders["generator"] = _save(model, names["generator"], checkpoint)
-    config = {**model._hub_mixin_config, "head": "classifier"}
-    classifier = UNetColorizer(**config)
+    if "generator" in names:
+        if model.head == "classifier":
+            raise SystemExit(f"{checkpoint} has no regression head; use --models classifier")
+        folders["generator"] = _save(model, names["generator"], checkpoint)
+    if "classifier" in names:
+        if model.head == "regression":
+            raise SystemExit(f"{checkpoint} has no classifier head; use --models generator")
+        folders["classifier"] = _save(classifier_only(model), names["classifier"], checkpoint)
+    return folders
+
+
+def classifier_only(model: UNetColorizer) -> UNetColorizer:
+    """The model with its 313-bin head only (the regression head dropped)."""
+    if model.head == "classifier":
+        return model
+    classifier = UNetColorizer(**{**model._hub_mixin_config, "head": "classifier"})
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("ab_head.")}
     classifier.load_state_dict(state, strict=True)
-    folders["classifier"] = _save(classifier, names["classifier"], checkpoint)
-    return folders
+    return classifier
 
 
 def _save(model, name: str, checkpoint: Path) -> Path:
@@ -94,11 +108,10 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
         f"and flips), {state['seconds'] / 3600:.2f} h of training on a 2-core CPU (no GPU), "
-        f"{'1 thread' if cfg.get('threads') == 1 else 'shared with other work'}. Losses: L1 "
-        f"x{cfg['l1_weight']}, rebalanced 313-bin cross-entropy x{cfg['ce_weight']}, PatchGAN "
-        f"x{cfg['gan_weight']} from step {cfg['gan_start']}, diversity x{cfg['div_weight']}; "
-        f"AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine schedule. Hints simulated on "
-        f"{cfg['hint_prob']:.0%} of photos. {history}\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
+        f"{'1 thread' if cfg.get('threads') == 1 else 'shared with other work'}. Losses: "
+        f"{_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine schedule. Hints "
+        f"simulated on {cfg['hint_prob']:.0%} of photos. {history}"
+        f"\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
     )
     evaluation = "\n\n".join(
         f"### val/{name}\n\n{_results_md(result)}" for name, result in results.items()
@@ -115,6 +128,19 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
     safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
 
 
+def _losses(cfg: dict) -> str:
+    names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
+             f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
+             "div_weight": "diversity", "class_weight": "semantic class head"}
+    parts = [f"{name} x{cfg[key]}" for key, name in names.items() if cfg.get(key)]
+    if cfg.get("typical_fraction"):
+        sample = cfg.get("sample_l1_weight")
+        parts.append(f"{cfg['typical_fraction']:.0%} of each batch decoded without noise (the "
+                     f"typical colours); the rest with noise, L1 x{sample}, and the diversity "
+                     "term")
+    return ", ".join(parts)
+
+
 def _results_md(result: dict) -> str:
     md = Path(result["out"]) / "results.md"
     return md.read_text() if md.exists() else json.dumps(result["rows"], indent=1)
@@ -128,8 +154,11 @@ def main(argv=None):
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--fid", action="store_true", help="also FID (slow on a CPU)")
     parser.add_argument("--history", default="", help="how the checkpoint's start was trained")
+    parser.add_argument("--models", nargs="+", choices=("generator", "classifier"),
+                        default=("generator", "classifier"), help="which models to export")
     args = parser.parse_args(argv)
     names = {"generator": args.name, "classifier": f"{args.name}-classifier"}
+    names = {kind: name for kind, name in names.items() if kind in args.models}
     for kind, folder in export(args.checkpoint, names).items():
         results = {} if args.no_eval else evaluate_all(folder, args.data, kind, args.fid)
         write_card(folder, kind, args.checkpoint, results, args.history)
