@@ -159,3 +159,12 @@ def test_export_refuses_a_generator_from_a_classifier_run(photos, tmp_path, monk
         export.main([str(checkpoint), "--no-eval", "--models", "generator"])
     export.main([str(checkpoint), "--no-eval", "--models", "classifier", "--name=tiny"])
     assert hfcolor.from_pretrained(tmp_path / "models" / "tiny-classifier").head == "classifier"
+
+
+def test_bf16_mixed_precision_trains_and_saves_float32(photos, tmp_path):
+    checkpoint = _run(photos, tmp_path, "--preset=default", "--max_steps=2",
+                      "--mixed_precision=bf16")
+    weights = safetensors.torch.load_file(checkpoint / "model.safetensors")
+    assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in weights.values())
+    losses = (tmp_path / "train_log.csv").read_text().splitlines()[-1].split(",")
+    assert all(np.isfinite(float(x)) for x in losses[1:])
