@@ -350,13 +350,18 @@ def run_info(args) -> int:
         ("heads", heads),
         ("stride", f"{net.stride} (inputs are padded to a multiple of it)"),
         ("hints", "yes" if getattr(net, "hints", False) else "no"),
-        ("noise", f"yes ({noise} channels)" if noise else "no"),
+        ("noise", f"yes ({noise} channels, {_noise_kind(net)})" if noise else "no"),
     ]
     for key, value in lines:
         print(f"{key + ':':<14}{value}")
     print("config.json:")
     print(json.dumps(config, indent=2, sort_keys=True))
     return 0
+
+
+def _noise_kind(net) -> str:
+    return "one code per photo" if getattr(net, "global_noise", False) else \
+        "a map at the bottleneck's resolution"
 
 
 def load_for_info(model: str | None):

@@ -43,6 +43,18 @@ def test_unet_noise_changes_output_and_hints_are_optional():
     assert torch.allclose(a, c)  # an empty hint mask is the automatic mode
 
 
+def test_global_noise_is_one_code_per_photo():
+    torch.manual_seed(0)
+    model = create_model("unet-tiny", head="regression", global_noise=True).eval()
+    assert model.noise_shape(3, 64, 96) == (3, 2, 1, 1)
+    l = torch.rand(1, 1, 64, 96) * 2 - 1
+    with torch.no_grad():
+        a = model(l, noise=torch.randn(1, 2, 1, 1))["ab"]
+        b = model(l, noise=torch.randn(1, 2, 1, 1))["ab"]
+    assert a.shape == (1, 2, 64, 96) and not torch.allclose(a, b)
+    assert create_model("unet-tiny").noise_shape(1, 64, 96) == (1, 2, 2, 3)
+
+
 def test_unet_options():
     model = create_model("unet-tiny", hints=False, noise_channels=0, attention=False,
                          spectral_norm=True).eval()

@@ -1,7 +1,8 @@
 """U-Net colorization generator on any timm backbone.
 
 Input: normalised lightness (B, 1, H, W), optional user hints (B, 3, H, W) = (a, b, mask) and
-a noise map for diverse results. Output heads:
+a noise code for diverse results (one vector per photo spread over the whole map with
+`global_noise`, as in BicycleGAN, or a map at the bottleneck's resolution). Output heads:
   "regression": ab in [-1, 1] (tanh; times AB_SCALE gives Lab units), upsampled to the input size,
   "classifier": 313-bin logits (Zhang et al.) at 1/4 resolution,
   "both": both, on one trunk.
@@ -34,11 +35,13 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         spectral_norm: bool = False,
         classifier_stride: int = 4,
         class_names: list[str] | None = None,
+        global_noise: bool = False,
     ):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, not {head!r}")
         self.head, self.hints, self.noise_channels = head, hints, noise_channels
+        self.global_noise = global_noise
         self.in_chans = 4 if hints else 1
         self.encoder = timm.create_model(
             backbone, pretrained=False, features_only=True, in_chans=self.in_chans
@@ -73,7 +76,12 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
                                             nn.Conv2d(width, num_bins, 1))
 
     def noise_shape(self, batch: int, height: int, width: int) -> tuple[int, ...]:
-        """Noise is drawn at the bottleneck's resolution so samples differ by region, not pixel."""
+        """One code per photo (global_noise), else a map at the bottleneck's resolution.
+
+        A map lets each region change on its own, which shows as blotches; one code per photo
+        makes the decoder choose a whole consistent colouring per sample."""
+        if self.global_noise:
+            return (batch, self.noise_channels, 1, 1)
         return (batch, self.noise_channels, max(height // self.stride, 1),
                 max(width // self.stride, 1))
 
