@@ -30,7 +30,7 @@ DESCRIPTIONS = {
     "generator": (
         "The default hfcolor generator: a U-Net on an ImageNet-pretrained EfficientNet-Lite0 "
         "encoder (timm `tf_efficientnet_lite0`), predicting ab from L. It takes optional user "
-        "colour hints (a, b, mask channels) and a noise map at the bottleneck's resolution, so "
+        "colour hints (a, b, mask channels) and a noise code (one per photo), so "
         "different seeds give different colourings. Trained with L1, the Zhang et al. "
         "class-rebalanced 313-bin loss on an auxiliary head, a diversity-sensitive loss and a "
         "PatchGAN discriminator."
