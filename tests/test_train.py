@@ -20,6 +20,16 @@ TINY = ["--model=unet-tiny", "--pretrained=false", "--discriminator=patchgan-tin
         "--gan_start=1", "--threads=1"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_accelerator_state():
+    """Each run starts Accelerate afresh, as a new process would (mixed precision differs)."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos")
