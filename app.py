@@ -144,9 +144,10 @@ def describe_model(value: str, allowed: list[ModelChoice]) -> str:
     """One line about a model, shown under the dropdown."""
     net = load_model(value, allowed)
     millions = sum(p.numel() for p in net.parameters()) / 1e6
-    head = getattr(net, "head", None) or "classifier"
+    kind = getattr(net, "head", None) or "classifier"
+    head = "regression + classifier heads" if kind == "both" else f"{kind} head"
     hints = "takes colour hints" if getattr(net, "hints", False) else "no colour hints"
-    return f"{type(net).__name__} · {millions:.1f} M parameters · {head} head · {hints}"
+    return f"{type(net).__name__} · {millions:.1f} M parameters · {head} · {hints}"
 
 
 def model_info_update(value: str, allowed: list[ModelChoice]) -> gr.Dropdown:
