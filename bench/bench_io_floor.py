@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import parse_size
 from PIL import Image
 
 TARGET_RATIO = 3.0
@@ -96,11 +97,6 @@ def main(argv=None) -> int:
     print(f"\nhfcolor colorize / floor = {ratio:.2f}x: {verdict} the target of at most "
           f"{TARGET_RATIO:g}x.")
     return 0
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    width, height = (int(part) for part in text.lower().split("x"))
-    return width, height
 
 
 def parse_args(argv):

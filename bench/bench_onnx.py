@@ -18,14 +18,13 @@ seconds. "torch / onnx" above 1 means ONNX Runtime is faster. Prints a Markdown 
 """
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from common import cpu, load_average
 
 INSTALL = "pip install onnxruntime onnx onnxscript"
 CASES = ((192, 1), (256, 1), (256, 8))  # (input side, batch)
@@ -164,11 +163,10 @@ def header(args, ort, net) -> str:
     import torch
 
     params = sum(p.numel() for p in net.parameters()) / 1e6
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"Default model network ({params:.2f} M parameters), float32 on CPU "
-            f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores); "
-            f"torch {torch.__version__} vs onnxruntime {ort.__version__} "
-            f"(CPUExecutionProvider); load average {load}; median of up to {args.repeats} "
+            f"({cpu()}); torch {torch.__version__} vs onnxruntime {ort.__version__} "
+            f"(CPUExecutionProvider); load average {load_average()}; "
+            f"median of up to {args.repeats} "
             f"alternating runs after a warm-up, {args.budget:g} s per case.")
 
 

@@ -3,9 +3,9 @@
     python bench/bench_profile.py                     # one 4000x3000 grey JPEG, 1 torch thread
     python bench/bench_profile.py --size 8000x6000 --threads 2 --repeats 5 --render-size 256
 
-Writes a synthetic grey JPEG (smooth gradient and shapes plus grain) into a temporary folder,
-then times each stage of `hfcolor.colorize()` by calling the functions the pipeline calls, in
-its order, each fed the previous stage's output:
+Writes a synthetic grey JPEG (bench_io_floor.make_photos: smooth shapes, film grain) into a
+temporary folder, then times each stage of `hfcolor.colorize()` by calling the functions the
+pipeline calls, in its order, each fed the previous stage's output:
   1. io.load_image: read and decode the JPEG, grey -> uint8 RGB;
   2. pipeline._render_input: Pillow resize so the long side is --render-size, padded to stride;
   3. pipeline._network_lightness: Lab lightness of the small photo, normalised and padded;
@@ -21,15 +21,14 @@ Times are medians of --repeats runs after a warm-up run. Prints a Markdown table
 """
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from bench_io_floor import make_photos
+from common import cpu, load_average, parse_size
 
 RECOMBINE_PARTS = {
     "lightness": "color.lightness_from_srgb8 (full-res L)",
@@ -37,18 +36,6 @@ RECOMBINE_PARTS = {
     "lab_to_rgb": "color.lab_to_rgb",
     "to_uint8": "round, uint8, HWC copy into the result",
 }
-
-
-def make_photo(path: Path, width: int, height: int) -> Path:
-    """A grey JPEG (quality 92): a smooth gradient with soft shapes and film grain."""
-    rng = np.random.default_rng(0)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    gradient = 40 + 150 * (xs / width) * 0.6 + 150 * (ys / height) * 0.4
-    coarse = Image.fromarray(rng.integers(0, 60, (12, 16), dtype=np.uint8))
-    shapes = np.asarray(coarse.resize((width, height), Image.Resampling.BICUBIC), np.float32)
-    grey = np.clip(gradient + shapes - 30 + rng.normal(0, 4, (height, width)), 0, 255)
-    Image.fromarray(grey.astype(np.uint8), mode="L").save(path, quality=92)
-    return path
 
 
 def timed(step, repeats: int):
@@ -164,13 +151,11 @@ def header(args, net) -> str:
     import torch
 
     params = sum(p.numel() for p in net.parameters()) / 1e6
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"hfcolor stage profile: {args.size[0]}x{args.size[1]} grey JPEG "
             f"({args.size[0] * args.size[1] / 1e6:.1f} MP), bundled default model "
             f"({params:.2f} M parameters), render size {args.render_size}; CPU "
-            f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{torch.get_num_threads()} torch threads); torch {torch.__version__}; "
-            f"load average {load}; median of {args.repeats} runs after a warm-up.")
+            f"({cpu()}, {torch.get_num_threads()} torch threads); torch {torch.__version__}; "
+            f"load average {load_average()}; median of {args.repeats} runs after a warm-up.")
 
 
 def main(argv=None) -> int:
@@ -183,20 +168,12 @@ def main(argv=None) -> int:
     torch.set_num_interop_threads(1)
     net = hfcolor.from_pretrained().eval()
     with tempfile.TemporaryDirectory(prefix="hfcolor-profile-") as scratch:
-        path = make_photo(Path(scratch) / "grey.jpg", *args.size)
+        path = make_photos(Path(scratch), 1, *args.size)[0]
         stages, parts, end_to_end = profile(path, Path(scratch) / "colour.png", net,
                                             args.render_size, args.repeats)
     print(header(args, net), "\n")
     print_table(stages, parts, end_to_end)
     return 0
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 4000x3000") from err
-    return width, height
 
 
 def parse_args(argv):

@@ -20,13 +20,14 @@ seconds; a case whose warm-up alone takes longer is timed by it (large ECCV16 ba
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import cpu, load_average, parse_size
 
 REFERENCE = "eccv16"
 CPU_BATCHES = (1, 8, 32)
@@ -183,14 +184,6 @@ def label(spec: str) -> str:
     return Path(spec.rstrip("/")).name
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1024x768") from err
-    return width, height
-
-
 def ratio(reference: float, value: float) -> str:
     return f"{reference / value:.2f}×" if value > 0 else "–"
 
@@ -202,10 +195,9 @@ def header(args) -> str:
     if device.startswith("cuda"):
         device += f" ({torch.cuda.get_device_name(torch.device(device))})"
     else:
-        device += f" ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        device += f"{torch.get_num_threads()} torch threads)"
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"hfcolor speed on {device}; torch {torch.__version__}; load average {load}; "
+        device += f" ({cpu()}, {torch.get_num_threads()} torch threads)"
+    return (f"hfcolor speed on {device}; torch {torch.__version__}; "
+            f"load average {load_average()}; "
             f"median of up to {args.repeats} runs after a warm-up; render size {args.render_size}.")
 
 
