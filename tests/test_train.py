@@ -82,6 +82,16 @@ def test_folder_labels_train_a_semantic_head(photos, tmp_path):
     assert "loss_class" in losses
 
 
+def test_folder_repeats_weigh_a_folder_more(photos, tmp_path):
+    dataset = train.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt",
+                                repeats={"cats": 3})
+    folders = [Path(f).parent.name for f in dataset.files]
+    assert folders.count("cats") == 18 and folders.count("dogs") == 6
+    assert len((tmp_path / "files.txt").read_text().split("\n")) == 12  # the cache: each once
+    with pytest.raises(SystemExit, match="folder_repeats"):
+        train.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt", repeats={"birds": 2})
+
+
 def test_labels_need_two_class_folders(photos, tmp_path):
     with pytest.raises(SystemExit, match="two class folders"):
         _run(photos / "cats", tmp_path, "--max_steps=1", "--labels", "--class_weight=1")

@@ -82,6 +82,9 @@ class TrainConfig:
     div_batch: int = 8
     div_tau: float = 0.2
     hint_prob: float = 0.5
+    # photos of these folders appear this many times per epoch, e.g. {"imagenet1k": 8}: the few
+    # photos of other classes weigh more against the many Imagenette ones
+    folder_repeats: dict = field(default_factory=dict)
     labels: bool = False  # each photo's folder name is its class, for a semantic auxiliary head
     class_weight: float = 0.0  # cross-entropy weight of that head (ChromaGAN's class loss)
     prior_images: int = 3000
@@ -148,7 +151,7 @@ class PhotoFolder(torch.utils.data.Dataset):
     photos without `labels`."""
 
     def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None,
-                 labels: bool = False):
+                 labels: bool = False, repeats: dict | None = None):
         self.load_size = load_size
         if cache is not None and cache.exists():
             self.files = cache.read_text().split("\n")
@@ -160,6 +163,12 @@ class PhotoFolder(torch.utils.data.Dataset):
                 cache.write_text("\n".join(self.files))
         if not self.files:
             raise SystemExit(f"no colour photos found under {root}")
+        repeats = repeats or {}
+        unknown = set(repeats) - {Path(f).parent.name for f in self.files}
+        if unknown:
+            raise SystemExit(f"--folder_repeats names {sorted(unknown)}, but no photos under {root} "
+                             "are in folders of those names")
+        self.files = [f for f in self.files for _ in range(repeats.get(Path(f).parent.name, 1))]
         folders = [Path(f).parent.name for f in self.files]
         self.class_names = sorted(set(folders)) if labels else []
         if labels and len(self.class_names) < 2:
@@ -400,7 +409,8 @@ def main(argv: list[str]):
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
 
-    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt", cfg.labels)
+    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt", cfg.labels,
+                          cfg.folder_repeats)
     batches = EpochBatches(len(dataset), cfg.batch_size, cfg.seed,
                            accelerator.process_index, accelerator.num_processes)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches,
