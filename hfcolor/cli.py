@@ -50,7 +50,7 @@ examples:
 DATA_DIR holds colour originals. Each is turned grey (L kept, ab = 0), colorized and compared
 with the original. Three rows are always reported: the grey baseline, the model, and the
 originals themselves, so every figure reads against both ends. Writes results.json,
-results.md and contact_sheet.png to --out (default eval/<model>-<data>)."""
+results.md and contact_sheet.jpg to --out (default eval/<model>-<data>)."""
 
 PRIOR_EXAMPLES = """\
 examples:

@@ -62,7 +62,7 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     model: a model folder, Hub id, bundled name, a loaded model, or None (bundled default).
     seeds: each seed gives `num_samples` samples per photo (default: one unseeded run).
     limit: only the first `limit` photos (sorted by path). fid: also compute FID (slow).
-    out: folder for results.json, results.md and contact_sheet.png
+    out: folder for results.json, results.md and contact_sheet.jpg
       (default eval/<model>-<data>). Returns what results.json holds, with float('inf')
       kept for the originals' PSNR (null in the JSON file).
     """
@@ -265,12 +265,12 @@ def _sheet_indices(count: int, sheet_all: bool) -> set[int]:
 
 
 def write_results(results: dict, out: Path, thumbnails) -> None:
-    """results.json (non-finite numbers as null), results.md and contact_sheet.png."""
+    """results.json (non-finite numbers as null), results.md and contact_sheet.jpg."""
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_finite_or_none(results), indent=2, ensure_ascii=False)
     (out / "results.json").write_text(text + "\n", encoding="utf-8")
     (out / "results.md").write_text(results_markdown(results) + "\n", encoding="utf-8")
-    contact_sheet(thumbnails).save(out / "contact_sheet.png")
+    contact_sheet(thumbnails).save(out / "contact_sheet.jpg", quality=90)  # a quarter of a PNG
 
 
 def _finite_or_none(value):

@@ -72,6 +72,18 @@ class ColorizerHubMixin(
         return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{render_model_card(self, **info)}")
 
 
+def halve_weights(folder) -> Path:
+    """Rewrite a model folder's floating-point weights in float16, half the download.
+
+    Loading casts them back into the float32 model, so only shipped models should be halved:
+    a training checkpoint keeps float32 to resume bit for bit."""
+    path = Path(folder) / WEIGHTS_NAME
+    state = safetensors.torch.load_file(str(path))
+    state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    safetensors.torch.save_file(state, str(path), metadata={"format": "pt"})
+    return path
+
+
 def resolve_file(model_id: str, filename: str, **download_kwargs) -> str:
     """Path of `filename` in a local model folder or a Hub repo; a ColorizeError otherwise."""
     folder = Path(model_id)

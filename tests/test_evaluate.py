@@ -65,7 +65,7 @@ def test_writes_json_markdown_and_contact_sheet(results):
     markdown = (out / "results.md").read_text()
     assert "| grey baseline |" in markdown and "| originals | ∞ |" in markdown
     assert "CIEDE2000" in markdown and markdown.strip() == results_markdown(results)
-    with Image.open(out / "contact_sheet.png") as sheet:
+    with Image.open(out / "contact_sheet.jpg") as sheet:
         assert sheet.height >= 4 * harness.THUMB_HEIGHT and sheet.width >= 3 * 48
 
 
@@ -113,7 +113,7 @@ def test_cli_evaluate_with_limit_and_default_out(tiny_model_dir, photo_dir, tmp_
     assert "| grey baseline |" in capsys.readouterr().out
     out = tmp_path / "eval" / f"{tiny_model_dir.name}-photos"
     assert json.loads((out / "results.json").read_text())["photos"] == 2
-    assert (out / "contact_sheet.png").is_file()
+    assert (out / "contact_sheet.jpg").is_file()
 
 
 def test_empty_folder_is_a_user_error(tiny_model, tmp_path):

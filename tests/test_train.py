@@ -165,6 +165,11 @@ def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkey
     assert (tmp_path / "models" / "tiny-classifier" / "prior.safetensors").exists()
     l = torch.rand(1, 1, 32, 32)
     assert torch.equal(generator(l)["logits"], classifier(l)["logits"])
+    shipped = safetensors.torch.load_file(tmp_path / "models" / "tiny" / "model.safetensors")
+    assert {v.dtype for v in shipped.values() if v.is_floating_point()} == {torch.float16}
+    trained = hfcolor.from_pretrained(checkpoint)
+    assert next(generator.parameters()).dtype == torch.float32
+    torch.testing.assert_close(generator(l)["ab"], trained(l)["ab"], atol=2e-2, rtol=0)
     card = (tmp_path / "models" / "tiny" / "README.md").read_text()
     assert "L1 x10.0" in card and "PatchGAN from step 1 x1.0" in card
 

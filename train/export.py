@@ -6,7 +6,8 @@
 
 Writes models/hfcolor-unet-lite0 (the generator: regression head, noise, hints) and
 models/hfcolor-unet-lite0-classifier (the same trunk with the 313-bin Zhang head only), each
-with config.json, model.safetensors, prior.safetensors and a model card whose figures come
+with config.json, model.safetensors (float16: half the size; the evaluation figures moved by at
+most 0.01), prior.safetensors and a model card whose figures come
 from `hfcolor evaluate` (eval/<model>-<set>/results.md, also kept in the repository).
 """
 
@@ -16,12 +17,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import safetensors.torch
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from hfcolor.hub import BUNDLED_MODELS  # noqa: E402
+from hfcolor.hub import BUNDLED_MODELS, halve_weights  # noqa: E402
 from hfcolor.loading import from_pretrained  # noqa: E402
 from hfcolor.models.unet import UNetColorizer  # noqa: E402
 from train import describe_losses  # noqa: E402
@@ -74,6 +74,7 @@ def _save(model, name: str, checkpoint: Path) -> Path:
     folder = BUNDLED_MODELS / name
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
+    halve_weights(folder)  # what is evaluated is what ships
     if (checkpoint / "prior.safetensors").exists():
         shutil.copy(checkpoint / "prior.safetensors", folder / "prior.safetensors")
     return folder
@@ -108,8 +109,8 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"Imagenette and every 6th Imagewoof training photo at 128 px, 270 ImageNet samples at "
         f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
-        f"and flips), {state['seconds'] / 3600:.2f} h of training on a 2-core CPU (no GPU), "
-        f"{'1 thread' if cfg.get('threads') == 1 else 'shared with other work'}. Losses: "
+        f"and flips), {state['seconds'] / 3600:.2f} h of training on {_where(state, cfg)}. "
+        f"Losses: "
         f"{describe_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine "
         f"schedule. Hints simulated on {cfg['hint_prob']:.0%} of photos. {history}"
         f"\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
@@ -119,14 +120,20 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
     ) or "Not evaluated yet: run `python train/export.py CHECKPOINT`."
     samples = []
     for name in results:
-        sheet = ROOT / "eval" / f"{folder.name}-{name}" / "contact_sheet.png"
+        sheet = ROOT / "eval" / f"{folder.name}-{name}" / "contact_sheet.jpg"
         if sheet.exists():
-            samples.append(f"../../eval/{folder.name}-{name}/contact_sheet.png")
-    (folder / "README.md").unlink(missing_ok=True)
-    model.save_pretrained(folder, model_card_kwargs={
-        "title": folder.name, "description": DESCRIPTIONS[kind], "training": training,
-        "evaluation": evaluation, "samples": samples[:2]})
-    safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
+            samples.append(f"../../eval/{folder.name}-{name}/contact_sheet.jpg")
+    model.generate_model_card(
+        title=folder.name, description=DESCRIPTIONS[kind], training=training,
+        evaluation=evaluation, samples=samples[:2]).save(folder / "README.md")
+
+
+def _where(state: dict, cfg: dict) -> str:
+    hardware = state.get("hardware", "CPU")
+    if hardware.startswith("CPU"):
+        return ("a 2-core CPU (no GPU), "
+                + ("1 thread" if cfg.get("threads") == 1 else "shared with other work"))
+    return f"one {hardware} ({cfg['mixed_precision']} mixed precision)"
 
 
 def _results_md(result: dict) -> str:

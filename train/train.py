@@ -452,6 +452,7 @@ def main(argv: list[str]):
 
     def checkpoint(name="checkpoint"):
         state = dict(step=step, epoch=epoch, batch=batches.start, seconds=seconds, seen=seen,
+                     hardware=hardware,
                      optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                      d_optimizer=d_opt.state_dict() if d_opt else None,
                      torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
@@ -466,7 +467,7 @@ def main(argv: list[str]):
     while not done:
         for images, labels in loader:
             tick = time.time()
-            rgb = random_crops(images, cfg.crop, cfg.min_crop_scale, gen).to(device)
+            rgb = random_crops(images.to(device), cfg.crop, cfg.min_crop_scale, gen)
             with accelerator.autocast():
                 losses, d_loss = train_step(cfg, model, d_model, weights, rgb,
                                             labels.to(device), step, gen)
