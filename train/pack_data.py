@@ -18,9 +18,8 @@ from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))
-from train import _grey, load_square  # noqa: E402
-
 from hfcolor.io import find_images  # noqa: E402
+from train import _grey, load_square  # noqa: E402
 
 
 def pack(sources: list[Path], root: Path, out: Path, size: int, quality: int) -> int:

@@ -166,8 +166,8 @@ class PhotoFolder(torch.utils.data.Dataset):
         repeats = repeats or {}
         unknown = set(repeats) - {Path(f).parent.name for f in self.files}
         if unknown:
-            raise SystemExit(f"--folder_repeats names {sorted(unknown)}, but no photos under {root} "
-                             "are in folders of those names")
+            raise SystemExit(f"--folder_repeats names {sorted(unknown)}, but no photos under "
+                             f"{root} are in folders of those names")
         self.files = [f for f in self.files for _ in range(repeats.get(Path(f).parent.name, 1))]
         folders = [Path(f).parent.name for f in self.files]
         self.class_names = sorted(set(folders)) if labels else []
