@@ -7,7 +7,7 @@
 Writes models/hfcolor-unet-lite0 (the generator: regression head, noise, hints) and
 models/hfcolor-unet-lite0-classifier (the same trunk with the 313-bin Zhang head only), each
 with config.json, model.safetensors (float16: half the size; the evaluation figures moved by at
-most 0.01), prior.safetensors and a model card whose figures come
+most 0.04), prior.safetensors and a model card whose figures come
 from `hfcolor evaluate` (eval/<model>-<set>/results.md, also kept in the repository).
 """
 
