@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One call of the device tool: the GPU benchmarks (#10) and a burst of GPU training from the
-# bundled generator (#11), in about MINUTES + 3 minutes. Prepare here first (once a session):
+# bundled generator (#11), in about MINUTES + 4 minutes: the device tool gives a session 15
+# minutes in all and a command 10, so MINUTES=4 fits one call. Prepare here first:
 #
 #   python train/pack_data.py                        # -> gpu_data/ (about 29 MiB, ignored)
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux2014_x86_64 -d .whl kornia==0.9.0 kornia_rs==0.2.0
 #
-# then run `bash train/gpu_session.sh 6` through the device tool with carry [gpu_data, .whl].
+# then call the device tool's run with command "bash train/gpu_session.sh 4", carry
+# ["gpu_data", ".whl"], timeout_s 600 (tracked tree ~23 MiB + 30 + 7: under the 64 MiB).
 # What comes back in $OUT (at most 8 files): bench_speed_cuda.md, the trained generator
 # (model.safetensors in float16, config.json, train_config.json, training_state.pt without the
 # optimiser), train_log.csv, val_log.csv and log.txt. Back here:
@@ -14,7 +16,7 @@
 #   cp models/hfcolor-unet-lite0/prior.safetensors runs/gpu/checkpoint/ && \
 #   python train/export.py runs/gpu/checkpoint --models generator --fid --history "..."
 set -uo pipefail
-MINUTES=${1:-6}
+MINUTES=${1:-4}
 OUT=${OUT:-outputs/gpu_session}
 PYTHON=${PYTHON:-python3}
 mkdir -p "$OUT"
@@ -27,14 +29,14 @@ fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 
 # 1. Speed: default generator vs ECCV16, batches up to 64 in fp16, photos up to 12 MP.
-timeout 240 $PYTHON bench/bench_speed.py --device "${DEVICE:-cuda}" --repeats 5 ${BENCH:-} \
+timeout 180 $PYTHON bench/bench_speed.py --device "${DEVICE:-cuda}" --repeats 5 ${BENCH:-} \
     | tee "$OUT/bench_speed_cuda.md"
 
 # 2. Training: the shipped recipe's last stage, on the GPU with bf16 and big batches.
 RUN=runs/gpu
 rm -rf "$RUN" && mkdir -p "$RUN"
 cp models/hfcolor-unet-lite0/prior.safetensors "$RUN/"
-timeout $(( MINUTES * 60 + 120 )) $PYTHON train/train.py --preset=default \
+timeout $(( MINUTES * 60 + 90 )) $PYTHON train/train.py --preset=default \
     --init_from=models/hfcolor-unet-lite0 --data=gpu_data/train --val_data=gpu_data/val \
     --out="$RUN" --mixed_precision="${PRECISION:-bf16}" --batch_size="${BATCH:-256}" \
     --num_workers="${WORKERS:-12}" --lr="${LR:-2e-4}" --warmup_steps=100 \
