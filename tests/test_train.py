@@ -92,6 +92,26 @@ def test_folder_repeats_weigh_a_folder_more(photos, tmp_path):
         train.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt", repeats={"birds": 2})
 
 
+def test_pack_data_writes_the_squares_training_loads(photos, tmp_path):
+    import shutil
+
+    import pack_data
+
+    shutil.copytree(photos, tmp_path / "data" / "train")
+    shutil.copytree(photos / "cats", tmp_path / "data" / "val" / "cats")
+    pack_data.main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "packed"),
+                    "--size", "32", "--val-set", "cats", "--val-photos", "2"])
+    packed = train.PhotoFolder(str(tmp_path / "packed" / "train"), 32, True,
+                               repeats={"cats": 2})
+    assert len(packed) == 18  # the grey photo left out, cats twice
+    image, _ = packed[0]
+    assert image.shape == (3, 32, 32)
+    source = photos / Path(packed.files[0]).parent.name / (Path(packed.files[0]).stem + ".png")
+    original = train.load_square(str(source), 32).float()
+    assert (image.float().mean((1, 2)) - original.mean((1, 2))).abs().max() < 6  # colours kept
+    assert len(list((tmp_path / "packed" / "val").glob("*.webp"))) == 2
+
+
 def test_labels_need_two_class_folders(photos, tmp_path):
     with pytest.raises(SystemExit, match="two class folders"):
         _run(photos / "cats", tmp_path, "--max_steps=1", "--labels", "--class_weight=1")
