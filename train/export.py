@@ -110,8 +110,7 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
         f"and flips), {state['seconds'] / 3600:.2f} h of training on {_where(state, cfg)}. "
-        f"Losses: "
-        f"{describe_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine "
+        f"Losses: {describe_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine "
         f"schedule. Hints simulated on {cfg['hint_prob']:.0%} of photos. {history}"
         f"\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
     )

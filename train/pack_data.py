@@ -19,7 +19,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))
 from hfcolor.io import find_images  # noqa: E402
-from train import _grey, load_square  # noqa: E402
+from train import PhotoFolder, load_square  # noqa: E402
 
 
 def pack(sources: list[Path], root: Path, out: Path, size: int, quality: int) -> int:
@@ -46,7 +46,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     train_root = args.data / "train"
-    photos = [p for p in find_images(train_root) if not _grey(str(p))]
+    photos = [Path(f) for f in PhotoFolder(str(train_root), args.size, drop_grey=True).files]
     size = pack(photos, train_root, args.out / "train", args.size, args.quality)
     val_root = args.data / "val" / args.val_set
     val = find_images(val_root)[:args.val_photos]
