@@ -21,6 +21,7 @@ API: the "Colorize" button is the endpoint `/colorize`.
         1,                        # num_samples: 1-8 different colourings
         0,                        # seed: 0 = the model's most typical colours; others vary them
         "",                       # hints: "x, y, #rrggbb" per line, in the photo's own pixels
+        1.0,                      # saturation: 0-2, scales the colours (0 grey, 1 the model's)
         api_name="/colorize",
     )
 
@@ -287,7 +288,7 @@ def grey_version(photo: LoadedImage) -> np.ndarray:
 
 
 def colorize_photo(image, model, render_size, temperature, decode, num_samples, seed, hints,
-                   *, allowed: list[ModelChoice], max_pixels: int | None,
+                   saturation=1.0, *, allowed: list[ModelChoice], max_pixels: int | None,
                    progress: gr.Progress):
     """Everything the Colorize button does; returns (comparison, gallery, files)."""
     progress(0.05, desc="Reading the photo")
@@ -299,6 +300,7 @@ def colorize_photo(image, model, render_size, temperature, decode, num_samples, 
         photo, net,
         render_size=as_int(render_size, "Render size", *RENDER_SIZES),
         temperature=as_float(temperature, "Temperature"), decode=str(decode), num_samples=samples,
+        saturation=as_float(saturation, "Saturation"),
         seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=parse_hints(hints),
         max_pixels=max_pixels,
     )
@@ -323,7 +325,7 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
     """The /colorize function; ColorizeError becomes a gr.Error the page shows as a toast."""
 
     def colorize_endpoint(image, model, render_size, temperature, decode, num_samples, seed,
-                          hints, progress=PROGRESS):
+                          hints, saturation=1.0, progress=PROGRESS):
         """Colorize a black-and-white photo at its full resolution.
 
         Parameters:
@@ -335,12 +337,13 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
             num_samples: 1-8 different colourings.
             seed: 0 for the model's most typical colours; other seeds vary them.
             hints: colour hints, one "x, y, #rrggbb" per line, in the photo's own pixels.
+            saturation: 0-2, scales the colours: 0 grey, 1 the model's own, 2 twice as bold.
         Returns:
             (grey, colour) PNG previews; the gallery of samples; full-resolution PNG files.
         """
         try:
             return colorize_photo(image, model, render_size, temperature, decode, num_samples,
-                                  seed, hints, allowed=allowed, max_pixels=max_pixels,
+                                  seed, hints, saturation, allowed=allowed, max_pixels=max_pixels,
                                   progress=progress)
         except ColorizeError as err:
             raise gr.Error(str(err), title="Cannot colorize", print_exception=False) from err
@@ -435,6 +438,7 @@ class Page:
     model: gr.Dropdown
     render_size: gr.Slider
     temperature: gr.Slider
+    saturation: gr.Slider
     decode: gr.Dropdown
     num_samples: gr.Slider
     seed: gr.Number
@@ -445,7 +449,7 @@ class Page:
     def inputs(self) -> list:
         """The /colorize parameters, in order."""
         return [self.photo, self.model, self.render_size, self.temperature, self.decode,
-                self.num_samples, self.seed, self.hints]
+                self.num_samples, self.seed, self.hints, self.saturation]
 
     @property
     def outputs(self) -> list:
@@ -510,7 +514,8 @@ def hints_panel():
 
 
 def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -> list:
-    """The settings controls: model, render size, temperature, decode, samples, seed, dice."""
+    """The settings controls: model, render size, temperature, saturation, decode, samples, seed,
+    dice."""
     with gr.Accordion("Settings", open=True):
         model = gr.Dropdown([(c.label, c.value) for c in allowed], value=selected, label="Model",
                             info=model_info, elem_id="model")
@@ -519,6 +524,9 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
                                 "own resolution.")
         temperature = gr.Slider(0.05, 1.0, value=0.38, step=0.01, label="Temperature",
                                 info="Classifier decodes only: lower is bolder, higher is calmer.")
+        saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation",
+                               info="Scales the colours: below 1 calmer, above 1 bolder; the "
+                               "lightness never changes.")
         with gr.Row():
             decode = gr.Dropdown(list(DECODERS), value="auto", label="Decode", min_width=140)
             num_samples = gr.Slider(1, MAX_SAMPLES, value=1, step=1, label="Samples",
@@ -527,7 +535,7 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
             seed = gr.Number(0, precision=0, minimum=0, label="Seed", scale=3,
                              info="0: the model's most typical colours; others vary them.")
             dice = gr.Button("🎲 Random", scale=1, min_width=120, elem_id="dice")
-    return [model, render_size, temperature, decode, num_samples, seed, dice]
+    return [model, render_size, temperature, saturation, decode, num_samples, seed, dice]
 
 
 def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
@@ -544,6 +552,7 @@ def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
     page.colorize_button.click(endpoint, page.inputs, page.outputs, api_name="colorize",
                                preprocess=False, concurrency_id="colorize")
     gr.on([page.rerun.change, page.render_size.release, page.temperature.release,
+           page.saturation.release,
            page.decode.input, page.num_samples.release, page.model.input, page.seed.submit,
            page.hints.submit],
           make_auto_handler(endpoint), page.inputs, page.outputs, preprocess=False,

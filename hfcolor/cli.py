@@ -135,6 +135,9 @@ def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.38, metavar="T",
                         help="annealed-mean / sampling temperature for classifier models "
                              "(default 0.38)")
+    parser.add_argument("--saturation", type=float, default=1.0, metavar="S",
+                        help="scale the predicted colours: 0 grey, 1 the model's own (default), "
+                             "up to 2 bolder")
     parser.add_argument("--decode", choices=DECODE_CHOICES, default="auto",
                         help="how colours are read from the network (default auto: regression "
                              "head if present, else annealed mean, or sampling for K > 1)")
@@ -175,7 +178,7 @@ def run_colorize(args) -> int:
     )
 
     settings = Settings(render_size=args.render_size, temperature=args.temperature,
-                        decode=args.decode, seed=args.seed, num_samples=args.num_samples,
+                        decode=args.decode, saturation=args.saturation, seed=args.seed, num_samples=args.num_samples,
                         hints=tuple(args.hint), device=args.device)
     settings.check()
     settings.device = pick_device(args.device)
@@ -412,7 +415,7 @@ def run_evaluate(args) -> int:
 
     results = evaluate(
         args.model, args.data_dir, render_size=args.render_size, temperature=args.temperature,
-        decode=args.decode, seeds=args.seeds, num_samples=args.num_samples, limit=args.limit,
+        decode=args.decode, saturation=args.saturation, seeds=args.seeds, num_samples=args.num_samples, limit=args.limit,
         fid=args.fid, sheet_all=args.sheet_all, out=args.out,
         device=None if args.device is None else pick_device(args.device),
         progress=not args.quiet,

@@ -54,7 +54,7 @@ COLUMNS = {  # results key -> table heading, in table order
 
 
 def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.38,
-             decode: str = "auto", seeds=None, num_samples: int = 1, limit: int | None = None,
+             decode: str = "auto", saturation: float = 1.0, seeds=None, num_samples: int = 1, limit: int | None = None,
              fid: bool = False, sheet_all: bool = False, out=None, device=None,
              progress: bool = True) -> dict:
     """Colorize the grey versions of the colour photos in `data_dir` and score them.
@@ -73,7 +73,7 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     if not paths:
         raise ColorizeError(f"No photos in {data_dir} (looked for .jpg, .png, .webp, .tif, ...).")
     settings = Settings(render_size=render_size, temperature=temperature, decode=decode,
-                        num_samples=num_samples, device=device)
+                        saturation=saturation, num_samples=num_samples, device=device)
     settings.check()
     settings.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     net = resolve_model(model, settings.device)
@@ -95,7 +95,7 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         "photos": len(run.records),
         "samples_per_photo": run.samples_per_photo,
         "options": {"render_size": render_size, "temperature": temperature, "decode": decode,
-                    "seeds": run.seeds, "num_samples": num_samples, "limit": limit, "fid": fid,
+                    "saturation": saturation, "seeds": run.seeds, "num_samples": num_samples, "limit": limit, "fid": fid,
                     "device": str(settings.device)},
         "seconds_per_photo": run.seconds / len(run.records),
         "rows": rows,
@@ -288,10 +288,12 @@ def results_markdown(results: dict) -> str:
     rows = results["rows"]
     keys = [key for key in COLUMNS if any(key in row for row in rows)]
     options = results["options"]
+    saturation = options.get("saturation", 1.0)
     lines = [
         f"**{results['model']}** on `{results['data']}`: {results['photos']} photos, "
         f"{results['samples_per_photo']} sample(s) each, render size {options['render_size']}, "
         f"decode {options['decode']}, T = {options['temperature']}, "
+        + (f"saturation {saturation}, " if saturation != 1 else "") +
         f"{results['seconds_per_photo']:.3f} s per photo on {options['device']}.",
         "",
         "| | " + " | ".join(COLUMNS[key] for key in keys) + " |",

@@ -32,6 +32,7 @@ class Settings:
     render_size: int = 192  # the scale the default model saw in training (112 px crops)
     temperature: float = 0.38
     decode: str = "auto"
+    saturation: float = 1.0  # scales the predicted chroma (ab): 0 grey, above 1 bolder
     seed: int | None = None
     num_samples: int = 1
     hints: Sequence[Hint] = ()
@@ -45,6 +46,9 @@ class Settings:
             raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; try 192.")
         if not 0.01 <= self.temperature <= 2.0:
             raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; try 0.38.")
+        if not 0.0 <= self.saturation <= 2.0:
+            raise ColorizeError(f"saturation {self.saturation} is outside 0..2; 1 keeps the "
+                                "model's colours.")
         if self.decode not in DECODERS:
             raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
         if not 1 <= self.num_samples <= 16:
@@ -56,8 +60,8 @@ def colorize(image, model=None, **settings):
 
     image: a path, bytes, PIL image, numpy array or tensor, or a list of them.
     model: None (the bundled default), a model folder / Hub id / bundled name, or a loaded model.
-    settings: see `Settings` — render_size, temperature, decode, seed, num_samples, hints,
-      device, half, max_pixels.
+    settings: see `Settings` — render_size, temperature, decode, saturation, seed, num_samples,
+      hints, device, half, max_pixels.
     Returns a uint8 (H, W, 3) array, (H, W, 4) when the input had alpha; a list of
     num_samples arrays when num_samples > 1; a list of those for a list of photos.
     Raises ColorizeError for anything a user can fix.
@@ -134,7 +138,7 @@ def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Ten
 def _predict(net, l_small, hints, opts: Settings, device: torch.device) -> torch.Tensor:
     half = opts.half if opts.half is not None else device.type == "cuda"
     with torch.autocast(device.type, dtype=torch.float16, enabled=half):
-        return _run_network(net, l_small, hints, opts).float()
+        return _run_network(net, l_small, hints, opts).float() * opts.saturation
 
 
 def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:

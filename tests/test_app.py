@@ -92,6 +92,10 @@ def test_samples_come_back_as_gallery_and_files(client, grey_photo):
     assert not np.array_equal(pixels[0], pixels[1])
 
 
+def test_saturation_zero_gives_the_grey_photo(client, grey_photo):
+    assert colour_spread(colorize(client, grey_photo, saturation=0.0)[2][0]) == 0
+
+
 def test_seed_makes_results_repeatable(client, grey_photo):
     first = colorize(client, grey_photo, seed=11)[2][0]
     second = colorize(client, grey_photo, seed=11)[2][0]
@@ -155,8 +159,10 @@ def test_bad_files_get_clear_errors_and_server_keeps_serving(
         ({"render_size": 4096}, r"Render size must be from 128 to 768, not 4096"),
         ({"temperature": "hot"}, r"Temperature must be a number, not 'hot'"),
         ({"decode": "magic"}, r"decode 'magic' is not one of auto, regression"),
+        ({"saturation": 5}, r"saturation 5\.0 is outside 0\.\.2; 1 keeps the model's colours"),
     ],
-    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature", "decode"],
+    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature", "decode",
+         "saturation"],
 )
 def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
     with pytest.raises(AppError, match=message):

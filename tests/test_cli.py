@@ -140,6 +140,14 @@ def test_format_alpha_and_hints_on_a_wide_photo(tmp_path, tiny_model_dir, color_
         assert image.mode == "RGBA" and image.size == (100, 40)
 
 
+def test_saturation_zero_writes_grey_photos(photo_tree, tmp_path, tiny_model_dir):
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_tree / "a.png"], out, tiny_model_dir,
+                              "--saturation", "0")) == 0
+    rgb = np.asarray(Image.open(out / "a.png").convert("RGB")).astype(int)
+    assert (rgb.max(axis=2) - rgb.min(axis=2)).max() <= 1  # a.png is a colour photo: rounding
+
+
 def test_settings_the_model_cannot_honour_exit_2(photo_tree, tmp_path, tiny_classifier_dir,
                                                  capsys):
     args = colorize_args([photo_tree], tmp_path / "out", tiny_classifier_dir,

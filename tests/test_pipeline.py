@@ -7,6 +7,7 @@ from PIL import Image
 import hfcolor
 import hfcolor.evaluate
 from hfcolor import ColorizeError
+from hfcolor.color import rgb_to_lab
 from hfcolor.hints import Hint
 from hfcolor.io import load_image
 from hfcolor.models import create_model
@@ -37,8 +38,6 @@ def test_output_is_full_resolution_and_keeps_lightness(generator):
     assert out.shape == (97, 301, 3) and out.dtype == np.uint8
     lab_in = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
     lab_out = torch.from_numpy(out).permute(2, 0, 1)[None].float() / 255
-    from hfcolor.color import rgb_to_lab
-
     change = (rgb_to_lab(lab_in)[:, 0] - rgb_to_lab(lab_out)[:, 0]).abs().mean()
     assert change < 1.0
 
@@ -68,6 +67,30 @@ def test_temperature_changes_classifier_output(classifier):
     cold = hfcolor.colorize(photo, model=classifier, render_size=64, temperature=0.1)
     warm = hfcolor.colorize(photo, model=classifier, render_size=64, temperature=1.0)
     assert not np.array_equal(cold, warm)
+
+
+def test_saturation_scales_the_chroma_and_keeps_lightness(generator):
+    photo = _grey_photo(96, 64)
+    lab = {}
+    for saturation in (0.0, 1.0, 2.0):
+        out = hfcolor.colorize(photo, model=generator, render_size=64, seed=5,
+                               saturation=saturation)
+        lab[saturation] = rgb_to_lab(torch.from_numpy(out).permute(2, 0, 1)[None] / 255.0)
+    assert colour_spread(hfcolor.colorize(photo, model=generator, render_size=64,
+                                          saturation=0.0)) == 0
+    chroma = {s: lab_s[:, 1:].norm(dim=1) for s, lab_s in lab.items()}
+    colourful = chroma[1.0] > 2  # pixels clipped by the sRGB gamut at 2x are few; compare means
+    ratio = (chroma[2.0][colourful] / chroma[1.0][colourful]).median()
+    assert 1.8 < ratio < 2.05
+    assert (lab[2.0][:, 0] - lab[1.0][:, 0]).abs().mean() < 1.0
+    with pytest.raises(ColorizeError, match="saturation 3.0 is outside 0..2"):
+        hfcolor.colorize(photo, model=generator, saturation=3.0)
+
+
+def colour_spread(rgb: np.ndarray) -> int:
+    """The largest difference between a pixel's channels: 0 for a grey image."""
+    rgb = rgb.astype(int)
+    return int((rgb.max(axis=2) - rgb.min(axis=2)).max())
 
 
 def test_hints_change_the_output_near_the_hint(generator):
