@@ -89,6 +89,24 @@ def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
     assert not torch.equal(after["ab_head.0.weight"], before["ab_head.0.weight"])
 
 
+def test_encoder_drift_scores_an_untouched_encoder_like_imagenet(tmp_path):
+    import encoder_drift
+    from hfcolor.models.encoders import load_pretrained_encoder
+
+    rng = np.random.default_rng(1)
+    for name in ("n01443537_goldfish", "n01530575_brambling", "n09999999_unknown"):
+        pixels = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"{name}.jpg")
+    model = hfcolor.models.create_model("unet-lite0")
+    load_pretrained_encoder(model.encoder, "tf_efficientnet_lite0")
+    inputs, labels = encoder_drift.grey_photos(tmp_path)
+    assert labels.tolist() == [1, 10]  # the unknown WordNet id is left out
+    reference = encoder_drift.imagenet_classifier("tf_efficientnet_lite0")
+    tuned = encoder_drift.with_encoder(reference, model.encoder)
+    with torch.inference_mode():
+        assert torch.allclose(tuned(inputs), reference(inputs), atol=1e-4)
+
+
 def test_folder_labels_train_a_semantic_head(photos, tmp_path):
     checkpoint = _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--labels",
                       "--class_weight=1")
