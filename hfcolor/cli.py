@@ -178,8 +178,8 @@ def run_colorize(args) -> int:
     )
 
     settings = Settings(render_size=args.render_size, temperature=args.temperature,
-                        decode=args.decode, saturation=args.saturation, seed=args.seed, num_samples=args.num_samples,
-                        hints=tuple(args.hint), device=args.device)
+                        decode=args.decode, saturation=args.saturation, seed=args.seed,
+                        num_samples=args.num_samples, hints=tuple(args.hint), device=args.device)
     settings.check()
     settings.device = pick_device(args.device)
     failures = []
@@ -415,8 +415,9 @@ def run_evaluate(args) -> int:
 
     results = evaluate(
         args.model, args.data_dir, render_size=args.render_size, temperature=args.temperature,
-        decode=args.decode, saturation=args.saturation, seeds=args.seeds, num_samples=args.num_samples, limit=args.limit,
-        fid=args.fid, sheet_all=args.sheet_all, out=args.out,
+        decode=args.decode, saturation=args.saturation, seeds=args.seeds,
+        num_samples=args.num_samples, limit=args.limit, fid=args.fid, sheet_all=args.sheet_all,
+        out=args.out,
         device=None if args.device is None else pick_device(args.device),
         progress=not args.quiet,
     )

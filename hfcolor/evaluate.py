@@ -54,9 +54,9 @@ COLUMNS = {  # results key -> table heading, in table order
 
 
 def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.38,
-             decode: str = "auto", saturation: float = 1.0, seeds=None, num_samples: int = 1, limit: int | None = None,
-             fid: bool = False, sheet_all: bool = False, out=None, device=None,
-             progress: bool = True) -> dict:
+             decode: str = "auto", saturation: float = 1.0, seeds=None, num_samples: int = 1,
+             limit: int | None = None, fid: bool = False, sheet_all: bool = False, out=None,
+             device=None, progress: bool = True) -> dict:
     """Colorize the grey versions of the colour photos in `data_dir` and score them.
 
     model: a model folder, Hub id, bundled name, a loaded model, or None (bundled default).
@@ -95,8 +95,8 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         "photos": len(run.records),
         "samples_per_photo": run.samples_per_photo,
         "options": {"render_size": render_size, "temperature": temperature, "decode": decode,
-                    "saturation": saturation, "seeds": run.seeds, "num_samples": num_samples, "limit": limit, "fid": fid,
-                    "device": str(settings.device)},
+                    "saturation": saturation, "seeds": run.seeds, "num_samples": num_samples,
+                    "limit": limit, "fid": fid, "device": str(settings.device)},
         "seconds_per_photo": run.seconds / len(run.records),
         "rows": rows,
         "skipped": run.skipped,

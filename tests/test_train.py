@@ -91,6 +91,7 @@ def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
 
 def test_encoder_drift_scores_an_untouched_encoder_like_imagenet(tmp_path):
     import encoder_drift
+
     from hfcolor.models.encoders import load_pretrained_encoder
 
     rng = np.random.default_rng(1)

