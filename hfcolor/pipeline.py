@@ -32,7 +32,7 @@ class Settings:
     render_size: int = 192  # the scale the default model saw in training (112 px crops)
     temperature: float = 0.38
     decode: str = "auto"
-    saturation: float = 1.0  # scales the predicted chroma (ab): 0 grey, above 1 bolder
+    saturation: float = 1.0  # scales the model's ab (times its own `saturation`): 0 grey, >1 bolder
     seed: int | None = None
     num_samples: int = 1
     hints: Sequence[Hint] = ()
@@ -138,7 +138,8 @@ def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Ten
 def _predict(net, l_small, hints, opts: Settings, device: torch.device) -> torch.Tensor:
     half = opts.half if opts.half is not None else device.type == "cuda"
     with torch.autocast(device.type, dtype=torch.float16, enabled=half):
-        return _run_network(net, l_small, hints, opts).float() * opts.saturation
+        ab = _run_network(net, l_small, hints, opts).float()
+    return ab * (opts.saturation * getattr(net, "saturation", 1.0))
 
 
 def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:

@@ -87,6 +87,20 @@ def test_saturation_scales_the_chroma_and_keeps_lightness(generator):
         hfcolor.colorize(photo, model=generator, saturation=3.0)
 
 
+def test_a_model_saved_with_its_own_saturation_applies_it(generator, tmp_path):
+    photo = _grey_photo(96, 64)
+    generator.save_pretrained(tmp_path / "plain")
+    strong = create_model("unet-tiny", head="both", saturation=1.5)
+    strong.load_state_dict(generator.state_dict())
+    strong.save_pretrained(tmp_path / "strong")
+    reloaded = hfcolor.from_pretrained(tmp_path / "strong")
+    assert reloaded.saturation == 1.5
+    by_model = hfcolor.colorize(photo, model=reloaded, render_size=64)
+    by_user = hfcolor.colorize(photo, model=hfcolor.from_pretrained(tmp_path / "plain"),
+                               render_size=64, saturation=1.5)
+    assert np.array_equal(by_model, by_user)
+
+
 def colour_spread(rgb: np.ndarray) -> int:
     """The largest difference between a pixel's channels: 0 for a grey image."""
     rgb = rgb.astype(int)

@@ -36,12 +36,15 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         classifier_stride: int = 4,
         class_names: list[str] | None = None,
         global_noise: bool = False,
+        saturation: float = 1.0,
     ):
+        """saturation: the model's own colour strength, chosen on validation photos after
+        training; colorize() multiplies its ab by this (and then by the user's saturation)."""
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, not {head!r}")
         self.head, self.hints, self.noise_channels = head, hints, noise_channels
-        self.global_noise = global_noise
+        self.global_noise, self.saturation = global_noise, saturation
         self.in_chans = 4 if hints else 1
         self.encoder = timm.create_model(
             backbone, pretrained=False, features_only=True, in_chans=self.in_chans
