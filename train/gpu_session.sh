@@ -15,6 +15,9 @@
 #   mkdir -p runs/gpu/checkpoint && cp OUT/* runs/gpu/checkpoint/ && \
 #   cp models/hfcolor-unet-lite0/prior.safetensors runs/gpu/checkpoint/ && \
 #   python train/export.py runs/gpu/checkpoint --models generator --fid --history "..."
+# The run keeps the bundled model's frozen ImageNet encoder (--freeze_encoder) and its
+# config.json's "saturation"; choose that again on the validation sets before exporting
+# (hfcolor evaluate runs/gpu/checkpoint DATA --saturation S, then edit config.json).
 set -uo pipefail
 MINUTES=${1:-4}
 OUT=${OUT:-outputs/gpu_session}
@@ -37,7 +40,8 @@ RUN=runs/gpu
 rm -rf "$RUN" && mkdir -p "$RUN"
 cp models/hfcolor-unet-lite0/prior.safetensors "$RUN/"
 timeout $(( MINUTES * 60 + 90 )) $PYTHON train/train.py --preset=default \
-    --init_from=models/hfcolor-unet-lite0 --data=gpu_data/train --val_data=gpu_data/val \
+    --init_from=models/hfcolor-unet-lite0 --freeze_encoder --data=gpu_data/train \
+    --val_data=gpu_data/val \
     --out="$RUN" --mixed_precision="${PRECISION:-bf16}" --batch_size="${BATCH:-256}" \
     --num_workers="${WORKERS:-12}" --lr="${LR:-2e-4}" --warmup_steps=100 \
     --max_steps="${STEPS:-4000}" --max_minutes="$MINUTES" --typical_fraction=0.5 \
