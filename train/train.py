@@ -580,9 +580,14 @@ def set_train_mode(model, cfg) -> None:
         model.encoder.eval()
 
 
+def _stem_weight(encoder: torch.nn.Module) -> torch.nn.Parameter:
+    """The first convolution's weight: the one that sees the hint channels."""
+    return next(p for p in encoder.parameters() if p.ndim == 4)
+
+
 def _freeze_encoder(encoder: torch.nn.Module) -> None:
     """Fix every encoder weight but the stem convolution's, which takes the hint channels."""
-    stem = next(p for p in encoder.parameters() if p.ndim == 4)
+    stem = _stem_weight(encoder)
     for p in encoder.parameters():
         p.requires_grad_(p is stem)
 
@@ -613,7 +618,7 @@ def _fine_tuned_model(cfg, class_names: list[str]):
                          "folders (or without --labels), or train from the encoder weights")
     if cfg.reset_encoder:
         # Fine-tuning on a few classes wears away what the encoder knew of the others.
-        stem = next(p for p in model.encoder.parameters() if p.ndim == 4)
+        stem = _stem_weight(model.encoder)
         hint_filters = stem.detach()[:, 1:].clone()
         load_pretrained_encoder(model.encoder, model._hub_mixin_config["backbone"],
                                 cfg.encoder_weights)
