@@ -71,13 +71,11 @@ def test_temperature_changes_classifier_output(classifier):
 
 def test_saturation_scales_the_chroma_and_keeps_lightness(generator):
     photo = _grey_photo(96, 64)
-    lab = {}
-    for saturation in (0.0, 1.0, 2.0):
-        out = hfcolor.colorize(photo, model=generator, render_size=64, seed=5,
-                               saturation=saturation)
-        lab[saturation] = rgb_to_lab(torch.from_numpy(out).permute(2, 0, 1)[None] / 255.0)
-    assert colour_spread(hfcolor.colorize(photo, model=generator, render_size=64,
-                                          saturation=0.0)) == 0
+    outs = {s: hfcolor.colorize(photo, model=generator, render_size=64, seed=5, saturation=s)
+            for s in (0.0, 1.0, 2.0)}
+    assert colour_spread(outs[0.0]) == 0
+    lab = {s: rgb_to_lab(torch.from_numpy(out).permute(2, 0, 1)[None] / 255.0)
+           for s, out in outs.items()}
     chroma = {s: lab_s[:, 1:].norm(dim=1) for s, lab_s in lab.items()}
     colourful = chroma[1.0] > 2  # pixels clipped by the sRGB gamut at 2x are few; compare means
     ratio = (chroma[2.0][colourful] / chroma[1.0][colourful]).median()
