@@ -89,6 +89,23 @@ def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
     assert not torch.equal(after["ab_head.0.weight"], before["ab_head.0.weight"])
 
 
+def test_slow_encoder_learns_at_its_own_rate_and_keeps_bn_statistics(photos, tmp_path):
+    start = _run(photos, tmp_path / "a", "--preset=regression", "--max_steps=2")
+    slow = _run(photos, tmp_path / "b", "--preset=regression", "--max_steps=3",
+                f"--init_from={start}", "--encoder_lr_scale=0")
+    before = safetensors.torch.load_file(start / "model.safetensors")
+    after = safetensors.torch.load_file(slow / "model.safetensors")
+    encoder = [k for k in before if k.startswith("encoder.")]
+    model = hfcolor.models.create_model("unet-tiny")
+    stem = "encoder." + next(k for k, v in model.encoder.named_parameters() if v.ndim == 4)
+    assert all(torch.equal(after[k], before[k]) for k in encoder if k != stem)  # incl. BN stats
+    assert not torch.equal(after[stem], before[stem])
+    assert not torch.equal(after["ab_head.0.weight"], before["ab_head.0.weight"])
+    cfg = train.parse_args(["--encoder_lr_scale=0.1", "--lr=1e-3"])
+    groups = train._param_groups(model, cfg)
+    assert [g.get("lr", cfg.lr) for g in groups] == [1e-3, 1e-3 * 0.1]
+
+
 def test_encoder_drift_scores_an_untouched_encoder_like_imagenet(tmp_path):
     import encoder_drift
 

@@ -54,6 +54,9 @@ class TrainConfig:
     init_from: str | None = None  # start from a saved model folder (fine-tuning)
     reset_encoder: bool = False  # with init_from: ImageNet encoder (the stem's hint filters kept)
     freeze_encoder: bool = False  # encoder blocks and BN statistics fixed; the stem still learns
+    # below 1: the encoder blocks learn at lr x this and keep their BN statistics (the stem and
+    # the decoder learn at lr): adapts a pretrained encoder without wearing its knowledge away
+    encoder_lr_scale: float = 1.0
     data: str = "../shared/data/train"
     val_data: str = "../shared/data/val/imagenette"
     out: str = "runs/default"
@@ -430,7 +433,7 @@ def main(argv: list[str]):
         weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
         weights = weights.to(device)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas),
+    opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, betas=tuple(cfg.betas),
                             weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg))
     d_opt = (torch.optim.Adam(d_model.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
@@ -574,10 +577,24 @@ def l1_loss(pred, target, typical, cfg):
 
 
 def set_train_mode(model, cfg) -> None:
-    """Training mode, except a frozen encoder, whose BatchNorm keeps its ImageNet statistics."""
+    """Training mode, except a frozen or slow encoder, whose BatchNorm keeps its statistics."""
     model.train()
-    if cfg.freeze_encoder:
+    if cfg.freeze_encoder or cfg.encoder_lr_scale < 1:
         model.encoder.eval()
+
+
+def _param_groups(model, cfg) -> list[dict]:
+    """One group at lr, or with encoder_lr_scale the encoder blocks in a second, slower one."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if cfg.encoder_lr_scale == 1 or cfg.freeze_encoder:
+        return [{"params": trainable}]
+    if not hasattr(model, "encoder"):
+        raise SystemExit(f"--encoder_lr_scale needs a model with an encoder; {cfg.model} has none")
+    stem = _stem_weight(model.encoder)
+    slow = {id(p) for p in model.encoder.parameters() if p is not stem}
+    return [{"params": [p for p in trainable if id(p) not in slow]},
+            {"params": [p for p in trainable if id(p) in slow],
+             "lr": cfg.lr * cfg.encoder_lr_scale}]
 
 
 def _stem_weight(encoder: torch.nn.Module) -> torch.nn.Parameter:
