@@ -247,6 +247,25 @@ def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkey
     assert "L1 x10.0" in card and "PatchGAN from step 1 x1.0" in card
 
 
+def test_average_weights_mixes_two_runs_and_refuses_other_architectures(photos, tmp_path):
+    import average_weights
+
+    a = _run(photos, tmp_path / "a", "--preset=default", "--max_steps=1")
+    b = _run(photos, tmp_path / "b", "--preset=default", "--max_steps=2", f"--init_from={a}")
+    average_weights.main([str(tmp_path / "soup"), str(a), str(b), "--weights", "0.25", "0.75"])
+    soup = safetensors.torch.load_file(tmp_path / "soup" / "model.safetensors")
+    wa, wb = (safetensors.torch.load_file(x / "model.safetensors") for x in (a, b))
+    key = "ab_head.0.weight"
+    assert not torch.equal(wa[key], wb[key])
+    torch.testing.assert_close(soup[key], 0.25 * wa[key] + 0.75 * wb[key])
+    assert hfcolor.from_pretrained(tmp_path / "soup").head == "both"
+    assert (tmp_path / "soup" / "train_config.json").exists()
+    other = _run(photos, tmp_path / "c", "--preset=classifier", "--max_steps=1",
+                 "--model=unet-tiny", '--model_kwargs={"head": "classifier"}')
+    with pytest.raises(SystemExit, match="another architecture"):
+        average_weights.main([str(tmp_path / "x"), str(a), str(other)])
+
+
 def test_export_refuses_a_generator_from_a_classifier_run(photos, tmp_path, monkeypatch):
     import export
 
