@@ -34,8 +34,9 @@ DESCRIPTIONS = {
         "colour hints (a, b, mask channels) and a noise code (one per photo), so "
         "different seeds give different colourings. Trained with L1, the Zhang et al. "
         "class-rebalanced 313-bin loss on an auxiliary head, a diversity-sensitive loss and a "
-        "PatchGAN discriminator; last, its decoder was retrained on the encoder's original "
-        "ImageNet weights, held fixed."
+        "PatchGAN discriminator; then its decoder was retrained on the encoder's original "
+        "ImageNet weights, held fixed; last, those weights were averaged with a fine-tune "
+        "whose encoder learned at a tenth of the rate (a model soup)."
     ),
     "classifier": (
         "A Zhang et al. (ECCV 2016) objective classifier: 313 ab bins, soft-encoded targets and "
