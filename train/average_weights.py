@@ -26,9 +26,9 @@ def average(folders: list[Path], weights: list[float]) -> dict[str, torch.Tensor
         raise SystemExit(f"give one weight per model, summing to 1 (got {weights})")
     states = [safetensors.torch.load_file(folder / WEIGHTS) for folder in folders]
     last = states[-1]
+    last_shapes = {k: v.shape for k, v in last.items()}
     for folder, state in zip(folders, states, strict=True):
-        shapes = {k: v.shape for k, v in state.items()}
-        if shapes != {k: v.shape for k, v in last.items()}:
+        if {k: v.shape for k, v in state.items()} != last_shapes:
             raise SystemExit(f"{folder} has another architecture than {folders[-1]}; only "
                              "models fine-tuned from one start can be averaged")
     return {key: sum(w * s[key].float() for w, s in zip(weights, states, strict=True))

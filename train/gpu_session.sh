@@ -15,7 +15,7 @@
 #   mkdir -p runs/gpu/checkpoint && cp OUT/* runs/gpu/checkpoint/ && \
 #   cp models/hfcolor-unet-lite0/prior.safetensors runs/gpu/checkpoint/ && \
 #   python train/export.py runs/gpu/checkpoint --models generator --fid --history "..."
-# The run keeps the bundled model's frozen ImageNet encoder (--freeze_encoder) and its
+# The run holds the bundled model's encoder fixed (--freeze_encoder) and keeps its
 # config.json's "saturation"; choose that again on the validation sets before exporting
 # (hfcolor evaluate runs/gpu/checkpoint DATA --saturation S, then edit config.json).
 set -uo pipefail
