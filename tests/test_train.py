@@ -1,5 +1,6 @@
 """Each training preset runs a few steps on synthetic photos, saves and reloads; resume is exact."""
 
+import csv
 import sys
 from pathlib import Path
 
@@ -286,3 +287,24 @@ def test_bf16_mixed_precision_trains_and_saves_float32(photos, tmp_path):
     assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in floats)
     losses = (tmp_path / "train_log.csv").read_text().splitlines()[-1].split(",")
     assert all(np.isfinite(float(x)) for x in losses[1:])
+
+
+def test_feature_loss_compares_colour_through_a_frozen_imagenet_encoder():
+    loss = train.FeatureLoss().train()
+    assert not loss.net.training and not any(p.requires_grad for p in loss.parameters())
+    photo = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    grey = photo.mean(1, keepdim=True).expand_as(photo)
+    nearly = (photo + 0.02 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(1))
+              ).clamp(0, 1)
+    assert loss(photo, photo).item() == 0
+    assert loss(grey, photo).item() > loss(nearly, photo).item() > 0
+    colour = grey.clone().requires_grad_(True)
+    loss(colour, photo).backward()
+    assert colour.grad.abs().sum() > 0
+
+
+def test_perceptual_weight_adds_the_feature_loss(photos, tmp_path):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--perceptual_weight=0.05")
+    with (tmp_path / "train_log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert all(float(row["loss_perceptual"]) > 0 for row in rows)

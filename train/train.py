@@ -86,6 +86,9 @@ class TrainConfig:
     div_weight: float = 0.0
     div_batch: int = 8
     div_tau: float = 0.2
+    # Perceptual loss: L1 between the frozen RGB ImageNet EfficientNet-Lite0's feature maps of the
+    # colorized and the original photo (DeOldify, DDColor; no VGG weights can be had offline)
+    perceptual_weight: float = 0.0
     hint_prob: float = 0.5
     # photos of these folders appear this many times per epoch, e.g. {"imagenet1k": 8}: the few
     # photos of other classes weigh more against the many Imagenette ones
@@ -266,6 +269,31 @@ def diversity_loss(model, features, noise, ab, count, tau, gen):
     return -torch.clamp(ratio, max=tau)
 
 
+class FeatureLoss(torch.nn.Module):
+    """Mean L1 between a frozen ImageNet RGB encoder's features of two photos, stage by stage.
+
+    Both photos share the lightness, so only colour differences move it; the encoder knows the
+    1000 ImageNet classes, the training photos only a few of them."""
+
+    def __init__(self, backbone: str = "tf_efficientnet_lite0", stages=(1, 2, 3)):
+        super().__init__()
+        import timm
+
+        self.net = timm.create_model(backbone, features_only=True, out_indices=stages)
+        load_pretrained_encoder(self.net, backbone)
+        self.net.eval().requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        return super().train(False)  # BatchNorm keeps its ImageNet statistics
+
+    def forward(self, rgb: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            wanted = self.net(target * 2 - 1)  # EfficientNet-Lite: mean = std = 0.5
+        got = self.net(rgb * 2 - 1)
+        return sum((g.float() - w.float()).abs().mean() for g, w in zip(got, wanted, strict=True)
+                   ) / len(got)
+
+
 def discriminator_loss(d_model, l, ab_fake, ab_real):
     bce = F.binary_cross_entropy_with_logits
     fake_logits = d_model(l, ab_fake.detach())
@@ -370,7 +398,8 @@ def describe_losses(cfg: dict) -> str:
     """The losses a config trains with, in words, for model cards."""
     names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
              f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
-             "div_weight": "diversity", "class_weight": "semantic class head"}
+             "div_weight": "diversity", "perceptual_weight": "Lite0 feature (perceptual) L1",
+             "class_weight": "semantic class head"}
     parts = [f"{name} x{cfg[key]}" for key, name in names.items() if cfg.get(key)]
     if cfg.get("typical_fraction"):
         sample = cfg["l1_weight"] if cfg.get("sample_l1_weight") is None \
@@ -433,6 +462,8 @@ def main(argv: list[str]):
         weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
         weights = weights.to(device)
 
+    feature_loss = FeatureLoss().to(device) if cfg.perceptual_weight else None
+
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, betas=tuple(cfg.betas),
                             weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg))
@@ -474,7 +505,7 @@ def main(argv: list[str]):
             rgb = random_crops(images.to(device), cfg.crop, cfg.min_crop_scale, gen)
             with accelerator.autocast():
                 losses, d_loss = train_step(cfg, model, d_model, weights, rgb,
-                                            labels.to(device), step, gen)
+                                            labels.to(device), step, gen, feature_loss)
             opt.zero_grad(set_to_none=True)
             accelerator.backward(sum(losses.values()))
             average_gradients(accelerator, model)
@@ -520,7 +551,7 @@ def main(argv: list[str]):
     return out / "checkpoint"
 
 
-def train_step(cfg, model, d_model, weights, rgb, labels, step, gen):
+def train_step(cfg, model, d_model, weights, rgb, labels, step, gen, feature_loss=None):
     """One generator step's losses (a dict of scalars) and the discriminator's loss or None."""
     lab = rgb_to_lab(rgb)
     l, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
@@ -538,6 +569,9 @@ def train_step(cfg, model, d_model, weights, rgb, labels, step, gen):
     losses = {}
     if "ab" in out and cfg.l1_weight:
         losses["l1"] = l1_loss(out["ab"], ab, typical, cfg)
+    if feature_loss is not None and "ab" in out:
+        colour = lab_to_rgb(torch.cat([lab[:, :1], out["ab"].float() * AB_SCALE], 1))
+        losses["perceptual"] = cfg.perceptual_weight * feature_loss(colour, rgb)
     if "logits" in out and cfg.ce_weight:
         losses["ce"] = cfg.ce_weight * rebalanced_ce(out["logits"], lab[:, 1:], weights)
     if "classes" in out and cfg.class_weight:
