@@ -308,3 +308,20 @@ def test_perceptual_weight_adds_the_feature_loss(photos, tmp_path):
     with (tmp_path / "train_log.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert all(float(row["loss_perceptual"]) > 0 for row in rows)
+
+
+def test_ema_is_a_loadable_average_that_resumes_exactly(photos, tmp_path):
+    start = _run(photos, tmp_path / "start", "--preset=regression", "--max_steps=2")
+    args = ["--preset=regression", f"--init_from={start}", "--ema_decay=0.5"]
+    straight = _run(photos, tmp_path / "a", *args, "--max_steps=4")
+    _run(photos, tmp_path / "b", *args, "--max_steps=2")
+    _run(photos, tmp_path / "b", "--resume", "--max_steps=4")
+    begin, raw, ema, resumed = (safetensors.torch.load_file(p / "model.safetensors") for p in
+                                (start, straight, tmp_path / "a" / "ema", tmp_path / "b" / "ema"))
+    assert all(torch.equal(ema[k], resumed[k]) for k in ema)
+    moved = [k for k in raw if raw[k].is_floating_point() and not torch.equal(raw[k], begin[k])]
+    assert moved and all(not torch.equal(ema[k], raw[k]) for k in moved)
+    ab = hfcolor.from_pretrained(tmp_path / "a" / "ema")(torch.zeros(1, 1, 32, 32))["ab"]
+    assert ab.isfinite().all()
+    with (tmp_path / "a" / "val_log.csv").open() as f:
+        assert "ema_reg_psnr" in next(csv.DictReader(f))

@@ -71,6 +71,10 @@ class TrainConfig:
     warmup_steps: int = 200
     max_steps: int = 20000
     max_minutes: float | None = None  # stop (and save) after this wall time
+    # above 0: also keep an exponential moving average of the weights (timm's ModelEmaV3),
+    # validated beside them and saved as the Hub-layout folder OUT/ema (the checkpoint stays
+    # the raw weights, to resume from)
+    ema_decay: float = 0.0
     l1_weight: float = 1.0
     # Generators with noise: this fraction of each batch is decoded with zero noise (the typical
     # colours colorize() gives without a seed) and gets l1_weight; the rest gets random noise,
@@ -477,6 +481,7 @@ def main(argv: list[str]):
     # Models are not wrapped in DDP: the step calls encode/decode and the discriminator twice
     # outside forward(), which DDP would not see; average_gradients syncs them instead.
     model = model.to(device)
+    ema = _build_ema(model, cfg, out / "ema")
     opt = accelerator.prepare(opt)
     if d_model is not None:
         d_model = d_model.to(device)
@@ -493,6 +498,9 @@ def main(argv: list[str]):
                      torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
         card = model_card(cfg, step, seconds, seen, hardware, metrics)
         save_checkpoint(out, name, model, d_model, state, cfg, card)
+        if ema is not None:
+            light = {k: state[k] for k in ("step", "epoch", "seconds", "seen", "hardware")}
+            save_checkpoint(out, "ema", ema.module, None, light, cfg, card)
 
     start_time = time.time() - seconds
     bar = tqdm(total=cfg.max_steps, initial=step, disable=not accelerator.is_main_process,
@@ -511,6 +519,8 @@ def main(argv: list[str]):
             average_gradients(accelerator, model)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update(model)
             if d_loss is not None:
                 d_opt.zero_grad(set_to_none=True)
                 accelerator.backward(d_loss)
@@ -532,6 +542,9 @@ def main(argv: list[str]):
             if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
                 metrics, grid = validate(model, val_images, device)
                 set_train_mode(model, cfg)
+                if ema is not None:
+                    ema_metrics, _ = validate(ema.module, val_images, device)
+                    metrics.update({f"ema_{k}": v for k, v in ema_metrics.items()})
                 append_csv(out / "val_log.csv", {"step": step, **metrics})
                 Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
@@ -676,6 +689,21 @@ def _fine_tuned_model(cfg, class_names: list[str]):
         with torch.no_grad():
             stem[:, 1:] = hint_filters
     return model
+
+
+def _build_ema(model, cfg, folder: Path):
+    """The moving average of the weights, resumed from `folder` when it holds one."""
+    if not cfg.ema_decay:
+        return None
+    from timm.utils import ModelEmaV3
+
+    ema = ModelEmaV3(model, decay=cfg.ema_decay)
+    saved = folder / "model.safetensors"
+    if cfg.resume and saved.exists():
+        import safetensors.torch
+
+        safetensors.torch.load_model(ema.module, str(saved), strict=True)
+    return ema
 
 
 def _build_discriminator(cfg):
