@@ -35,8 +35,9 @@ DESCRIPTIONS = {
         "different seeds give different colourings. Trained with L1, the Zhang et al. "
         "class-rebalanced 313-bin loss on an auxiliary head, a diversity-sensitive loss and a "
         "PatchGAN discriminator; then its decoder was retrained on the encoder's original "
-        "ImageNet weights, held fixed; last, those weights were averaged with a fine-tune "
-        "whose encoder learned at a tenth of the rate (a model soup)."
+        "ImageNet weights, held fixed; then those weights were averaged with a fine-tune "
+        "whose encoder learned at a tenth of the rate (a model soup); last, the soup was "
+        "fine-tuned the same way again, and the moving average of those weights (EMA) ships."
     ),
     "classifier": (
         "A Zhang et al. (ECCV 2016) objective classifier: 313 ab bins, soft-encoded targets and "
