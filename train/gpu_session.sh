@@ -15,6 +15,8 @@
 #   mkdir -p runs/gpu/checkpoint && cp OUT/* runs/gpu/checkpoint/ && \
 #   cp models/hfcolor-unet-lite0/prior.safetensors runs/gpu/checkpoint/ && \
 #   python train/export.py runs/gpu/checkpoint --models generator --fid --history "..."
+# With EXTRA=--ema_decay=0.999 (the CPU runs' best lever, README) the moving average of the
+# weights comes back instead of the raw ones.
 # The run holds the bundled model's encoder fixed (--freeze_encoder) and keeps its
 # config.json's "saturation"; choose that again on the validation sets before exporting
 # (hfcolor evaluate runs/gpu/checkpoint DATA --saturation S, then edit config.json).
@@ -56,7 +58,7 @@ from pathlib import Path
 import torch
 from hfcolor.hub import halve_weights
 run, out = Path(sys.argv[1]), Path(sys.argv[2])
-checkpoint = run / "checkpoint"
+checkpoint = run / "ema" if (run / "ema").is_dir() else run / "checkpoint"  # EXTRA=--ema_decay
 for name in ("model.safetensors", "config.json", "train_config.json"):
     shutil.copy(checkpoint / name, out / name)
 halve_weights(out)
