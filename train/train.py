@@ -42,7 +42,10 @@ from hfcolor.color import (  # noqa: E402
 from hfcolor.hints import simulate_hints  # noqa: E402
 from hfcolor.io import find_images, is_grey  # noqa: E402
 from hfcolor.models import create_model  # noqa: E402
-from hfcolor.models.encoders import load_pretrained_encoder  # noqa: E402
+from hfcolor.models.encoders import (  # noqa: E402
+    load_pretrained_context,
+    load_pretrained_encoder,
+)
 
 
 @dataclass
@@ -627,7 +630,8 @@ def set_train_mode(model, cfg) -> None:
     """Training mode, except a frozen or slow encoder, whose BatchNorm keeps its statistics."""
     model.train()
     if cfg.freeze_encoder or cfg.encoder_lr_scale < 1:
-        model.encoder.eval()
+        for part in _encoder_parts(model):
+            part.eval()
 
 
 def _param_groups(model, cfg) -> list[dict]:
@@ -638,7 +642,7 @@ def _param_groups(model, cfg) -> list[dict]:
     if not hasattr(model, "encoder"):
         raise SystemExit(f"--encoder_lr_scale needs a model with an encoder; {cfg.model} has none")
     stem = _stem_weight(model.encoder)
-    slow = {id(p) for p in model.encoder.parameters() if p is not stem}
+    slow = {id(p) for part in _encoder_parts(model) for p in part.parameters() if p is not stem}
     return [{"params": [p for p in trainable if id(p) not in slow]},
             {"params": [p for p in trainable if id(p) in slow],
              "lr": cfg.lr * cfg.encoder_lr_scale}]
@@ -649,11 +653,18 @@ def _stem_weight(encoder: torch.nn.Module) -> torch.nn.Parameter:
     return next(p for p in encoder.parameters() if p.ndim == 4)
 
 
-def _freeze_encoder(encoder: torch.nn.Module) -> None:
-    """Fix every encoder weight but the stem convolution's, which takes the hint channels."""
-    stem = _stem_weight(encoder)
-    for p in encoder.parameters():
-        p.requires_grad_(p is stem)
+def _encoder_parts(model) -> list[torch.nn.Module]:
+    """The pretrained ImageNet modules: the encoder, and the head of a GlobalContext."""
+    context = getattr(model, "context", None)
+    return [model.encoder] + ([context.head] if context is not None else [])
+
+
+def _freeze_encoder(model) -> None:
+    """Fix every pretrained weight but the stem convolution's, which takes the hint channels."""
+    stem = _stem_weight(model.encoder)
+    for part in _encoder_parts(model):
+        for p in part.parameters():
+            p.requires_grad_(p is stem)
 
 
 def _build_model(cfg, class_names: list[str]):
@@ -664,10 +675,12 @@ def _build_model(cfg, class_names: list[str]):
         model = create_model(cfg.model, **kwargs)
         encoder = getattr(model, "encoder", None)
         if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
-            load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
-                                    cfg.encoder_weights)
+            backbone = model._hub_mixin_config["backbone"]
+            load_pretrained_encoder(encoder, backbone, cfg.encoder_weights)
+            if getattr(model, "context", None) is not None:
+                load_pretrained_context(model.context, backbone, cfg.encoder_weights)
     if cfg.freeze_encoder:
-        _freeze_encoder(model.encoder)
+        _freeze_encoder(model)
     return model
 
 
@@ -675,7 +688,10 @@ def _fine_tuned_model(cfg, class_names: list[str]):
     """The model saved in cfg.init_from, its encoder optionally back at ImageNet weights."""
     from hfcolor.loading import from_pretrained
 
-    model = from_pretrained(cfg.init_from).train()
+    if cfg.model_kwargs:
+        model = _grown_model(cfg).train()
+    else:
+        model = from_pretrained(cfg.init_from).train()
     if getattr(model, "class_names", []) != class_names:
         raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
                          f"but the data has {class_names}; fine-tune with the same class "
@@ -684,10 +700,40 @@ def _fine_tuned_model(cfg, class_names: list[str]):
         # Fine-tuning on a few classes wears away what the encoder knew of the others.
         stem = _stem_weight(model.encoder)
         hint_filters = stem.detach()[:, 1:].clone()
-        load_pretrained_encoder(model.encoder, model._hub_mixin_config["backbone"],
-                                cfg.encoder_weights)
+        backbone = model._hub_mixin_config["backbone"]
+        load_pretrained_encoder(model.encoder, backbone, cfg.encoder_weights)
+        if getattr(model, "context", None) is not None:
+            load_pretrained_context(model.context, backbone, cfg.encoder_weights)
         with torch.no_grad():
             stem[:, 1:] = hint_filters
+    return model
+
+
+def _grown_model(cfg):
+    """The saved model rebuilt with new constructor options (e.g. global_context): its weights
+    fill every layer they have; the new layers start fresh (a GlobalContext's head from the
+    ImageNet weights unless --pretrained=false, its projection at zero)."""
+    import safetensors.torch
+
+    from hfcolor import hub
+    from hfcolor.loading import locate
+    from hfcolor.models import model_class
+
+    folder = locate(cfg.init_from)
+    config = hub.read_config(folder)
+    cls = model_class(config.pop("model_class"))
+    model = cls(**{**config, **cfg.model_kwargs})
+    state = safetensors.torch.load_file(str(Path(folder, hub.WEIGHTS_NAME)))
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()},
+                                                strict=False)
+    new_layers = set(model.state_dict()) - set(cls(**config).state_dict())
+    if unexpected or not set(missing) <= new_layers:
+        raise SystemExit(f"{folder}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
+                         f"unexpected {unexpected[:3]}, missing {sorted(set(missing))[:3]}. "
+                         "New options may add layers, not remove or reshape them.")
+    if getattr(model, "context", None) is not None and "context.project.weight" in new_layers and (
+            cfg.pretrained or cfg.encoder_weights):
+        load_pretrained_context(model.context, config["backbone"], cfg.encoder_weights)
     return model
 
 

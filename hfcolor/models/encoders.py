@@ -104,3 +104,12 @@ def _adapt_stem(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
     adapted = torch.zeros(weight.shape[0], in_chans, *weight.shape[2:], dtype=weight.dtype)
     adapted[:, 0] = weight.sum(dim=1)
     return adapted
+
+
+def load_pretrained_context(context: torch.nn.Module, backbone: str, weights: str | None = None):
+    """Load the ImageNet head (conv_head and its BatchNorm) into a GlobalContext, in place."""
+    import timm
+
+    net = timm.create_model(backbone, pretrained=False)
+    load_pretrained_encoder(net, backbone, weights)
+    context.head.load_state_dict(torch.nn.Sequential(net.conv_head, net.bn2).state_dict())

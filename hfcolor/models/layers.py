@@ -48,3 +48,27 @@ def resize_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if x.shape[-2:] == like.shape[-2:]:
         return x
     return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class GlobalContext(nn.Module):
+    """The backbone's own ImageNet head (1x1 conv, BN, activation), pooled over the photo and
+    added to every position of the bottleneck (Iizuka et al.'s global fusion).
+
+    The head's 1280 features are what the ImageNet classifier reads, so they name the scene
+    even for classes the colorization data lacks. The projection starts at zero, so a trained
+    model given this block behaves exactly as before until it learns to use it.
+    """
+
+    def __init__(self, backbone: str, channels: int):
+        super().__init__()
+        import timm
+
+        net = timm.create_model(backbone, pretrained=False)
+        self.head = nn.Sequential(net.conv_head, net.bn2)
+        self.project = nn.Linear(net.num_features, channels)
+        nn.init.zeros_(self.project.weight)
+        nn.init.zeros_(self.project.bias)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        context = self.head(features).mean((2, 3))
+        return self.project(context)[:, :, None, None]

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from hfcolor.hub import ColorizerHubMixin
-from hfcolor.models.layers import ConvBlock, SelfAttention, conv, resize_to
+from hfcolor.models.layers import ConvBlock, GlobalContext, SelfAttention, conv, resize_to
 from hfcolor.models.registry import register_class, register_model
 
 HEADS = ("regression", "classifier", "both")
@@ -37,9 +37,11 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         class_names: list[str] | None = None,
         global_noise: bool = False,
         saturation: float = 1.0,
+        global_context: bool = False,
     ):
         """saturation: the model's own colour strength, chosen on validation photos after
-        training; colorize() multiplies its ab by this (and then by the user's saturation)."""
+        training; colorize() multiplies its ab by this (and then by the user's saturation).
+        global_context: add the backbone's pooled ImageNet head features to the bottleneck."""
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, not {head!r}")
@@ -57,6 +59,7 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
             raise ValueError(f"decoder_channels takes 1 to {len(channels)} widths for {backbone}")
         self.stride = reductions[-1]
         self.attention = SelfAttention(channels[-1], spectral_norm) if attention else nn.Identity()
+        self.context = GlobalContext(backbone, channels[-1]) if global_context else None
         skips = [self.in_chans] + channels[:-1]
         out_reductions = [1] + reductions[:-1]
         widths = [channels[-1]] + list(decoder_channels)
@@ -96,7 +99,10 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         """Input and encoder features; noise enters only the decoder, so samples share this."""
         x = self._inputs(l, hints)
         features = self.encoder(x)
-        return [x] + features[:-1] + [self.attention(features[-1])]
+        last = self.attention(features[-1])
+        if self.context is not None:
+            last = last + self.context(features[-1])
+        return [x] + features[:-1] + [last]
 
     def decode(self, features: list[torch.Tensor], noise: torch.Tensor | None = None,
                heads: tuple[str, ...] = ("ab", "logits", "classes")) -> dict[str, torch.Tensor]:
