@@ -346,6 +346,7 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
     assert not any(p.requires_grad for p in grown.context.head.parameters())  # frozen with
     assert not grown.context.head.training and grown.context.project.weight.requires_grad  # it
     assert hfcolor.from_pretrained(tuned).context is not None
-    cfg.model_kwargs = {"head": "classifier"}
-    with pytest.raises(SystemExit, match="add layers, not remove"):
-        train._grown_model(cfg)
+    for dropping_or_reshaping in ({"head": "classifier"}, {"decoder_channels": [8, 8, 8, 8]}):
+        cfg.model_kwargs = dropping_or_reshaping
+        with pytest.raises(SystemExit, match="add layers, not remove or reshape"):
+            train._grown_model(cfg)

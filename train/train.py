@@ -675,10 +675,9 @@ def _build_model(cfg, class_names: list[str]):
         model = create_model(cfg.model, **kwargs)
         encoder = getattr(model, "encoder", None)
         if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
-            backbone = model._hub_mixin_config["backbone"]
-            load_pretrained_encoder(encoder, backbone, cfg.encoder_weights)
-            if getattr(model, "context", None) is not None:
-                load_pretrained_context(model.context, backbone, cfg.encoder_weights)
+            load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
+                                    cfg.encoder_weights)
+            _load_pretrained_context(model, cfg.encoder_weights)
     if cfg.freeze_encoder:
         _freeze_encoder(model)
     return model
@@ -700,10 +699,9 @@ def _fine_tuned_model(cfg, class_names: list[str]):
         # Fine-tuning on a few classes wears away what the encoder knew of the others.
         stem = _stem_weight(model.encoder)
         hint_filters = stem.detach()[:, 1:].clone()
-        backbone = model._hub_mixin_config["backbone"]
-        load_pretrained_encoder(model.encoder, backbone, cfg.encoder_weights)
-        if getattr(model, "context", None) is not None:
-            load_pretrained_context(model.context, backbone, cfg.encoder_weights)
+        load_pretrained_encoder(model.encoder, model._hub_mixin_config["backbone"],
+                                cfg.encoder_weights)
+        _load_pretrained_context(model, cfg.encoder_weights)
         with torch.no_grad():
             stem[:, 1:] = hint_filters
     return model
@@ -724,17 +722,25 @@ def _grown_model(cfg):
     cls = model_class(config.pop("model_class"))
     model = cls(**{**config, **cfg.model_kwargs})
     state = safetensors.torch.load_file(str(Path(folder, hub.WEIGHTS_NAME)))
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()},
-                                                strict=False)
     new_layers = set(model.state_dict()) - set(cls(**config).state_dict())
+    try:
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()},
+                                                    strict=False)
+    except RuntimeError as err:  # a reshaped layer
+        missing, unexpected = [str(err).splitlines()[-1].strip()], []
     if unexpected or not set(missing) <= new_layers:
         raise SystemExit(f"{folder}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
                          f"unexpected {unexpected[:3]}, missing {sorted(set(missing))[:3]}. "
                          "New options may add layers, not remove or reshape them.")
-    if getattr(model, "context", None) is not None and "context.project.weight" in new_layers and (
-            cfg.pretrained or cfg.encoder_weights):
-        load_pretrained_context(model.context, config["backbone"], cfg.encoder_weights)
+    if "context.project.weight" in new_layers and (cfg.pretrained or cfg.encoder_weights):
+        _load_pretrained_context(model, cfg.encoder_weights)
     return model
+
+
+def _load_pretrained_context(model, weights: str | None) -> None:
+    """A GlobalContext's head, when the model has one, from the same ImageNet weights."""
+    if getattr(model, "context", None) is not None:
+        load_pretrained_context(model.context, model._hub_mixin_config["backbone"], weights)
 
 
 def _build_ema(model, cfg, folder: Path):
