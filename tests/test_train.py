@@ -331,7 +331,8 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
     start = _run(photos, tmp_path / "a", "--preset=regression", "--max_steps=2")
     cfg = train.parse_args(["--preset=regression", f"--init_from={start}", "--pretrained=false",
                             '--model_kwargs={"head": "regression", "global_context": true}'])
-    grown, saved = train._grown_model(cfg).eval(), hfcolor.from_pretrained(start)
+    saved = hfcolor.from_pretrained(start)
+    grown = train._grown_model(saved, cfg).eval()
     l = torch.rand(1, 1, 32, 32) * 2 - 1
     with torch.no_grad():
         assert torch.equal(grown(l)["ab"], saved(l)["ab"])  # the new layers start as no-ops
@@ -349,4 +350,4 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
     for dropping_or_reshaping in ({"head": "classifier"}, {"decoder_channels": [8, 8, 8, 8]}):
         cfg.model_kwargs = dropping_or_reshaping
         with pytest.raises(SystemExit, match="add layers, not remove or reshape"):
-            train._grown_model(cfg)
+            train._grown_model(saved, cfg)

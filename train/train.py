@@ -687,10 +687,10 @@ def _fine_tuned_model(cfg, class_names: list[str]):
     """The model saved in cfg.init_from, its encoder optionally back at ImageNet weights."""
     from hfcolor.loading import from_pretrained
 
+    model = from_pretrained(cfg.init_from)
     if cfg.model_kwargs:
-        model = _grown_model(cfg).train()
-    else:
-        model = from_pretrained(cfg.init_from).train()
+        model = _grown_model(model, cfg)
+    model.train()
     if getattr(model, "class_names", []) != class_names:
         raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
                          f"but the data has {class_names}; fine-tune with the same class "
@@ -707,32 +707,22 @@ def _fine_tuned_model(cfg, class_names: list[str]):
     return model
 
 
-def _grown_model(cfg):
+def _grown_model(saved, cfg):
     """The saved model rebuilt with new constructor options (e.g. global_context): its weights
     fill every layer they have; the new layers start fresh (a GlobalContext's head from the
     ImageNet weights unless --pretrained=false, its projection at zero)."""
-    import safetensors.torch
-
-    from hfcolor import hub
-    from hfcolor.loading import locate
-    from hfcolor.models import model_class
-
-    folder = locate(cfg.init_from)
-    config = hub.read_config(folder)
-    cls = model_class(config.pop("model_class"))
-    model = cls(**{**config, **cfg.model_kwargs})
-    state = safetensors.torch.load_file(str(Path(folder, hub.WEIGHTS_NAME)))
-    new_layers = set(model.state_dict()) - set(cls(**config).state_dict())
+    model = type(saved)(**{**saved._hub_mixin_config, **cfg.model_kwargs})
+    new_layers = set(model.state_dict()) - set(saved.state_dict())
     try:
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()},
-                                                    strict=False)
+        missing, unexpected = model.load_state_dict(saved.state_dict(), strict=False)
     except RuntimeError as err:  # a reshaped layer
         missing, unexpected = [str(err).splitlines()[-1].strip()], []
     if unexpected or not set(missing) <= new_layers:
-        raise SystemExit(f"{folder}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
+        raise SystemExit(f"{cfg.init_from}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
                          f"unexpected {unexpected[:3]}, missing {sorted(set(missing))[:3]}. "
                          "New options may add layers, not remove or reshape them.")
-    if "context.project.weight" in new_layers and (cfg.pretrained or cfg.encoder_weights):
+    if any(k.startswith("context.") for k in new_layers) and (cfg.pretrained or
+                                                              cfg.encoder_weights):
         _load_pretrained_context(model, cfg.encoder_weights)
     return model
 
