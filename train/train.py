@@ -712,15 +712,15 @@ def _grown_model(saved, cfg):
     fill every layer they have; the new layers start fresh (a GlobalContext's head from the
     ImageNet weights unless --pretrained=false, its projection at zero)."""
     model = type(saved)(**{**saved._hub_mixin_config, **cfg.model_kwargs})
-    new_layers = set(model.state_dict()) - set(saved.state_dict())
-    try:
-        missing, unexpected = model.load_state_dict(saved.state_dict(), strict=False)
-    except RuntimeError as err:  # a reshaped layer
-        missing, unexpected = [str(err).splitlines()[-1].strip()], []
-    if unexpected or not set(missing) <= new_layers:
+    old, grown = saved.state_dict(), model.state_dict()
+    new_layers = set(grown) - set(old)
+    dropped = sorted(set(old) - set(grown))
+    reshaped = sorted(k for k in old if k in grown and old[k].shape != grown[k].shape)
+    if dropped or reshaped:
         raise SystemExit(f"{cfg.init_from}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
-                         f"unexpected {unexpected[:3]}, missing {sorted(set(missing))[:3]}. "
+                         f"dropped {dropped[:3]}, reshaped {reshaped[:3]}. "
                          "New options may add layers, not remove or reshape them.")
+    model.load_state_dict(old, strict=False)
     if any(k.startswith("context.") for k in new_layers) and (cfg.pretrained or
                                                               cfg.encoder_weights):
         _load_pretrained_context(model, cfg.encoder_weights)
