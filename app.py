@@ -95,19 +95,12 @@ class ModelChoice:
 # --------------------------------------------------------------------------- models
 
 
-def bundled_model_names() -> list[str]:
-    """Folders under models/ that hold weights, the default model first."""
-    folders = [p for p in hub.BUNDLED_MODELS.glob("*") if (p / hub.WEIGHTS_NAME).is_file()]
-    names = sorted(p.name for p in folders)
-    return sorted(names, key=lambda name: name != hub.DEFAULT_MODEL)
-
-
 def model_choices(model: str | Path | None) -> tuple[list[ModelChoice], str]:
     """The dropdown's choices and the one selected at start-up.
 
     Raises ColorizeError when no model can be found, with what to do about it.
     """
-    choices = [ModelChoice(name, name) for name in bundled_model_names()]
+    choices = [ModelChoice(name, name) for name in hub.bundled_model_names()]
     if model is not None:
         path = Path(model)
         if path.is_dir():

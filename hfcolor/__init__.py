@@ -22,4 +22,8 @@ def __getattr__(name):
         from hfcolor import loading
 
         return getattr(loading, name)
+    if name == "hints":  # hfcolor.hints.Hint works after a bare `import hfcolor`
+        from hfcolor import hints
+
+        return hints
     raise AttributeError(f"module 'hfcolor' has no attribute {name!r}")

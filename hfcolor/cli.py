@@ -6,6 +6,7 @@ the command that needs them, so `hfcolor --help` answers at once.
 
 import argparse
 import sys
+import textwrap
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from hfcolor.errors import ColorizeError
 DECODE_CHOICES = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
 OUTPUT_FORMATS = ("png", "jpg", "webp")
 PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
+MAX_PIXELS = 60_000_000  # hfcolor.io.MAX_PIXELS (a test keeps them equal)
 
 SAVED_MODEL_HELP = "a model folder, a Hub repo id (user/name) or a bundled model name"
 MODEL_HELP = SAVED_MODEL_HELP + "; default: the bundled default model"
@@ -72,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hfcolor: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `hfcolor info | head`: the reader left, nothing to say
+        sys.stdout = None  # no second BrokenPipeError when Python flushes stdout at exit
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +104,8 @@ def _version() -> str:
 
 
 def _subparser(commands, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-    return commands.add_parser(name, help=help_text, description=help_text, epilog=epilog,
+    return commands.add_parser(name, help=help_text, description=textwrap.fill(help_text, 79),
+                               epilog=epilog,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
@@ -121,6 +127,9 @@ def _add_colorize(commands) -> None:
                      help="a known colour at pixel (X, Y) of the photo, e.g. 120,80,#3a6ea5; "
                           "repeat for several (hint-capable models only)")
     sub.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    sub.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                     help=f"refuse photos over N pixels (default {MAX_PIXELS:,}: 50 MP photos "
+                          "fit; 0 for no limit)")
     sub.add_argument("--format", choices=OUTPUT_FORMATS, default="png",
                      help="output format (default png)")
     sub.add_argument("--overwrite", action="store_true", help="redo photos already colorized")
@@ -169,7 +178,13 @@ class Job:
 
 
 def run_colorize(args) -> int:
-    jobs = plan_jobs(args.inputs, Path(args.output), args.format, args.num_samples)
+    out_dir = Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ColorizeError(f"-o {out_dir} is a file; give a folder for the colorized photos.")
+    if args.max_pixels < 0:
+        raise ColorizeError(f"--max-pixels {args.max_pixels} is negative; give a pixel count, "
+                            "or 0 for no limit.")
+    jobs = plan_jobs(args.inputs, out_dir, args.format, args.num_samples)
     todo = jobs if args.overwrite else [job for job in jobs if not job.done()]
     from hfcolor.pipeline import (  # torch: only once inputs are fine
         Settings,
@@ -179,9 +194,9 @@ def run_colorize(args) -> int:
 
     settings = Settings(render_size=args.render_size, temperature=args.temperature,
                         decode=args.decode, saturation=args.saturation, seed=args.seed,
-                        num_samples=args.num_samples, hints=tuple(args.hint), device=args.device)
+                        num_samples=args.num_samples, hints=tuple(args.hint), device=args.device,
+                        max_pixels=args.max_pixels or None)
     settings.check()
-    settings.device = pick_device(args.device)
     failures = []
     if todo:
         net = resolve_model(args.model, settings.device)
@@ -195,8 +210,8 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
     """Every photo named by `inputs` with its output path(s) under `out_dir`.
 
     A folder's photos keep their path relative to that folder; files named directly go to the
-    top of out_dir. Photos already inside out_dir are skipped, so colorizing a folder into a
-    subfolder of itself does not colorize its own results on the next run.
+    top of out_dir. Photos a folder search finds inside out_dir are skipped, so colorizing a
+    folder into a subfolder of itself does not colorize its own results on the next run.
     """
     from hfcolor.io import find_images
 
@@ -205,7 +220,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
     for arg in map(Path, inputs):
         for path in find_images(arg):
             resolved = path.resolve()
-            if out_resolved in resolved.parents:
+            if arg.is_dir() and out_resolved in resolved.parents:
                 continue
             relative = path.relative_to(arg) if arg.is_dir() else Path(path.name)
             sources.setdefault(resolved, relative)
@@ -216,6 +231,8 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
     jobs = []
     for source, relative in sorted(sources.items(), key=lambda item: str(item[1])):
         target = _unique_target(out_dir / relative, fmt, taken)
+        if target.resolve() == source:  # a photo named inside out_dir: never overwrite it
+            target = _unique_target(target.with_stem(f"{target.stem}_colorized"), fmt, taken)
         jobs.append(Job(source, _sample_paths(target, num_samples)))
     return jobs
 
@@ -240,21 +257,6 @@ def _sample_paths(target: Path, num_samples: int) -> list[Path]:
     return [target.with_name(f"{target.stem}_s{i}{target.suffix}") for i in range(num_samples)]
 
 
-def pick_device(name: str | None):
-    """A torch.device from --device, with a ColorizeError for names torch does not know."""
-    import torch
-
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as err:
-        raise ColorizeError(f"Unknown device {name!r}; use cpu, cuda or cuda:N.") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ColorizeError(f"--device {name}: no CUDA GPU is available here; use cpu.")
-    return device
-
-
 def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list[tuple]:
     """Colorize every job; returns (source, message) for each photo that failed.
 
@@ -270,17 +272,24 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
     failures = []
     saves: deque[tuple[Job, Future]] = deque()
     with ThreadPoolExecutor(1) as loader, ThreadPoolExecutor(1) as saver:
-        loads = deque((job, loader.submit(load_image, job.source)) for job in jobs[:2])
+        def load(job: Job) -> Future:
+            return loader.submit(load_image, job.source, settings.max_pixels)
+
+        loads = deque((job, load(job)) for job in jobs[:2])
         for index in tqdm(range(len(jobs)), desc="colorizing", unit="photo",
                           disable=not progress):
             job, loading = loads.popleft()
             if index + 2 < len(jobs):
                 upcoming = jobs[index + 2]
-                loads.append((upcoming, loader.submit(load_image, upcoming.source)))
+                loads.append((upcoming, load(upcoming)))
             try:
                 results = colorize(loading.result(), model=net, **options)
             except ColorizeError as err:
                 failures.append((job.source, str(err)))
+                continue
+            except Exception as err:  # noqa: BLE001 - one photo's bug must not end the batch
+                failures.append((job.source, f"unexpected {type(err).__name__}: {err} (a bug; "
+                                             "please report it with this photo)"))
                 continue
             while len(saves) >= PENDING_SAVES:
                 failures += _finish_save(*saves.popleft())
@@ -418,7 +427,7 @@ def run_evaluate(args) -> int:
         decode=args.decode, saturation=args.saturation, seeds=args.seeds,
         num_samples=args.num_samples, limit=args.limit, fid=args.fid, sheet_all=args.sheet_all,
         out=args.out,
-        device=None if args.device is None else pick_device(args.device),
+        device=args.device,
         progress=not args.quiet,
     )
     print(results_markdown(results))
@@ -445,9 +454,7 @@ def _add_prior(commands) -> None:
 
 
 def run_prior(args) -> int:
-    from hfcolor import quantize
+    from hfcolor.quantize import write_prior
 
-    argv = [args.folder, "--out", args.out, "--size", str(args.size)]
-    if args.max_images is not None:
-        argv += ["--max-images", str(args.max_images)]
-    return quantize.main(argv)
+    print(write_prior(args.folder, args.out, args.max_images, args.size))
+    return 0

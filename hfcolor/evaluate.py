@@ -29,9 +29,10 @@ from skimage.color import lab2rgb, rgb2lab
 from hfcolor import metrics
 from hfcolor.errors import ColorizeError
 from hfcolor.io import find_images, load_image
-from hfcolor.pipeline import Settings, colorize, resolve_model
+from hfcolor.pipeline import Settings, colorize, decode_method, resolve_model
 
 SHEET_PHOTOS = 8
+MIN_SIDE = 7  # skimage's SSIM window
 THUMB_HEIGHT = 192
 FID_SIZE = 256  # all three sets are written at this size, so FID compares like with like
 
@@ -69,14 +70,18 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ColorizeError(f"{data_dir} is not a folder; give a folder of colour photos.")
+    if limit is not None and limit < 1:
+        raise ColorizeError(f"limit {limit}: give at least 1 photo (or no limit).")
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise ColorizeError(f"out {out} is a file; give a folder for the results.")
     paths = find_images(data_dir)[:limit]
     if not paths:
         raise ColorizeError(f"No photos in {data_dir} (looked for .jpg, .png, .webp, .tif, ...).")
     settings = Settings(render_size=render_size, temperature=temperature, decode=decode,
                         saturation=saturation, num_samples=num_samples, device=device)
     settings.check()
-    settings.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     net = resolve_model(model, settings.device)
+    decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     out = Path(out) if out is not None else default_out_dir(model, data_dir)
     run = _Run(net, settings, list(seeds) if seeds else [None], _sheet_indices(len(paths),
                                                                                 sheet_all))
@@ -129,14 +134,17 @@ class _Run:
         name = path.relative_to(data_dir).as_posix()
         try:
             original = load_image(path, max_pixels=None).rgb
+            if min(original.shape[:2]) < MIN_SIDE:
+                raise ColorizeError(f"{original.shape[1]}x{original.shape[0]} is too small to "
+                                    f"score (SSIM needs sides of {MIN_SIDE} pixels or more)")
+            grey = grey_version(original)
+            started = time.perf_counter()
+            samples = self.colorize_samples(grey)
+            self.seconds += time.perf_counter() - started
         except ColorizeError as err:
             self.skipped.append({"file": name, "reason": str(err)})
             print(f"hfcolor: skipped {name}: {err}", file=sys.stderr)
             return
-        grey = grey_version(original)
-        started = time.perf_counter()
-        samples = self.colorize_samples(grey)
-        self.seconds += time.perf_counter() - started
         record, best = photo_record(name, original, grey, samples)
         self.records.append(record)
         if index in self.sheet_indices:

@@ -5,6 +5,8 @@ An all-zero mask means "fully automatic".
 """
 
 import colorsys
+import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -22,6 +24,33 @@ class Hint:
     y: float
     color: tuple[int, int, int]
     radius: int = 2  # half-side of the hint square, in network pixels
+
+
+def as_hints(hints) -> tuple[Hint, ...]:
+    """Hints as users pass them: Hint objects or (x, y, colour) tuples, one or a list of them."""
+    if isinstance(hints, Hint) or (isinstance(hints, tuple) and len(hints) == 3
+                                   and isinstance(hints[0], numbers.Real)):
+        hints = [hints]
+    try:
+        hints = [hint if isinstance(hint, Hint) else Hint(*hint) for hint in hints]
+    except TypeError as err:
+        raise ColorizeError(f"hints {hints!r} not understood; give a list of "
+                            "hfcolor.hints.Hint(x, y, '#rrggbb') or (x, y, '#rrggbb').") from err
+    for hint in hints:
+        _check_hint(hint)
+    return tuple(hints)
+
+
+def _check_hint(hint: Hint) -> None:
+    coordinates = (hint.x, hint.y)
+    if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in coordinates):
+        raise ColorizeError(f"Hint position {coordinates!r} is not two finite numbers; give "
+                            "pixel coordinates (x, y) in the photo.")
+    if isinstance(hint.radius, bool) or not isinstance(hint.radius, numbers.Integral) \
+            or not 0 <= hint.radius <= 32:
+        raise ColorizeError(f"Hint radius {hint.radius!r} is not a whole number in 0..32 "
+                            "(network pixels); the default is 2.")
+    parse_color(hint.color)
 
 
 def parse_color(color) -> tuple[int, int, int]:

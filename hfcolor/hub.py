@@ -96,8 +96,8 @@ def resolve_file(model_id: str, filename: str, **download_kwargs) -> str:
     if folder.exists() or model_id.count("/") != 1 or model_id.startswith((".", "/")):
         raise ColorizeError(
             f"{model_id!r} is neither a model folder nor a Hub repo id like 'user/model'. "
-            "Pass a folder with config.json and model.safetensors, or leave it empty for the "
-            "bundled default model."
+            "Pass a folder with config.json and model.safetensors, a bundled model ("
+            f"{', '.join(bundled_model_names())}), or nothing for the bundled default model."
         )
     return _download(model_id, filename, **download_kwargs)
 
@@ -135,6 +135,12 @@ def _refuse_pickles(folder: Path, filename: str) -> None:
 
 def read_config(model_id: str) -> dict:
     return json.loads(Path(resolve_file(model_id, "config.json")).read_text())
+
+
+def bundled_model_names() -> list[str]:
+    """Folders under models/ that hold weights, the default model first."""
+    folders = [p for p in BUNDLED_MODELS.glob("*") if (p / WEIGHTS_NAME).is_file()]
+    return sorted(sorted(p.name for p in folders), key=lambda name: name != DEFAULT_MODEL)
 
 
 def default_model_path() -> Path:

@@ -113,7 +113,7 @@ def _load_path(path: Path, max_pixels: int | None) -> LoadedImage:
 
 def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) -> LoadedImage:
     """Decode an image file (path already opened, bytes or file object)."""
-    image = _open_image(file, label)
+    image = _open_image(file, label, max_pixels)
     with image:
         # Our limit first: its message ("resize it or pass max_pixels") is the friendlier one.
         _check_size(image.width, image.height, label, max_pixels)
@@ -122,7 +122,7 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
         return _pil_to_loaded(image, name, in_place=True)
 
 
-def _open_image(file, label: str) -> Image.Image:
+def _open_image(file, label: str, max_pixels: int | None) -> Image.Image:
     """Read only the header, so sizes can be checked before any pixel is decoded."""
     if _is_empty(file):
         raise ColorizeError(f"{label} is empty (0 bytes). {_SUPPORTED_FILES}")
@@ -132,7 +132,12 @@ def _open_image(file, label: str) -> Image.Image:
         raise ColorizeError(
             f"{label} is not an image Pillow can read (unknown format). {_SUPPORTED_FILES}"
         ) from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:  # over twice PIL.Image.MAX_IMAGE_PIXELS
+        bomb_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        if max_pixels is not None and max_pixels < bomb_limit:
+            raise ColorizeError(
+                f"{label} is over {bomb_limit / 1e6:.0f} MP, above the {max_pixels / 1e6:g} MP "
+                "limit; resize it first.") from exc
         raise _bomb_error(label, exc) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ColorizeError(
@@ -367,8 +372,9 @@ def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> 
     if max_pixels is not None and pixels > max_pixels:
         raise ColorizeError(
             f"{label} is {width}x{height} ({pixels / 1e6:.1f} MP), above the "
-            f"{max_pixels / 1e6:g} MP limit; resize it first or pass max_pixels={pixels} "
-            "(or max_pixels=None for no limit)."
+            f"{max_pixels / 1e6:g} MP limit; resize it first, or raise the limit: "
+            f"max_pixels={pixels} in Python, --max-pixels {pixels} on the command line "
+            "(None / 0 for no limit)."
         )
     ratio = max(width, height) / min(width, height)
     if ratio > MAX_ASPECT_RATIO:

@@ -7,6 +7,7 @@
 Only ab is ever upsampled, so the output is exactly as sharp as the input.
 """
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from PIL import Image
 from hfcolor import quantize
 from hfcolor.color import AB_SCALE, lab_to_rgb, lightness_from_srgb8, normalize_l, rgb_to_lab
 from hfcolor.errors import ColorizeError
-from hfcolor.hints import Hint, hints_to_channels
+from hfcolor.hints import Hint, as_hints, hints_to_channels
 from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
 
 DECODERS = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
@@ -42,17 +43,42 @@ class Settings:
     batch_size: int = 8
 
     def check(self):
-        if not 32 <= self.render_size <= 2048:
-            raise ColorizeError(f"render_size {self.render_size} is outside 32..2048; try 192.")
-        if not 0.01 <= self.temperature <= 2.0:
-            raise ColorizeError(f"temperature {self.temperature} is outside 0.01..2; try 0.38.")
-        if not 0.0 <= self.saturation <= 2.0:
-            raise ColorizeError(f"saturation {self.saturation} is outside 0..2; 1 keeps the "
-                                "model's colours.")
+        """Refuse, with what to do, settings that are out of range or of the wrong type."""
+        _check_number("render_size", self.render_size, 32, 2048, "try 192", whole=True)
+        _check_number("temperature", self.temperature, 0.01, 2.0, "try 0.38")
+        _check_number("saturation", self.saturation, 0.0, 2.0, "1 keeps the model's colours")
         if self.decode not in DECODERS:
             raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
-        if not 1 <= self.num_samples <= 16:
-            raise ColorizeError(f"num_samples {self.num_samples} is outside 1..16.")
+        _check_number("num_samples", self.num_samples, 1, 16, "try 4", whole=True)
+        if self.seed is not None:
+            _check_number("seed", self.seed, 0, 2**63 - 1, "e.g. 7",
+                          whole=True)
+        self.hints = as_hints(self.hints)
+        self.device = resolve_device(self.device)
+
+
+def _check_number(name: str, value, low, high, advice: str, whole: bool = False) -> None:
+    kind = numbers.Integral if whole else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        number = "a whole number" if whole else "a number"
+        raise ColorizeError(f"{name} {value!r} is not {number}; {advice}.")
+    if not low <= value <= high:
+        bounds = f"{low}..{high}" if whole else f"{low:g}..{high:g}"
+        raise ColorizeError(f"{name} {value} is outside {bounds}; {advice}.")
+
+
+def resolve_device(device) -> torch.device:
+    """A torch.device from None (cuda when available), a name or a device; ColorizeError if
+    torch does not know it or it is not here."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ColorizeError(f"Unknown device {device!r}; use cpu, cuda or cuda:N.") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ColorizeError(f"Device {str(device)!r}: no CUDA GPU is available here; use cpu.")
+    return device
 
 
 def colorize(image, model=None, **settings):
@@ -68,7 +94,7 @@ def colorize(image, model=None, **settings):
     """
     opts = Settings(**settings)
     opts.check()
-    device = torch.device(opts.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = opts.device
     net = resolve_model(model, device)
     if isinstance(image, list | tuple):
         return _colorize_many(list(image), net, opts, device)
@@ -180,15 +206,21 @@ def decode_method(net, opts: Settings) -> str:
                             "hint-capable model.")
     has_ab, has_logits = net.head in ("regression", "both"), net.head in ("classifier", "both")
     if opts.decode == "auto":
-        if has_ab:
-            return "regression"
-        return "sample" if opts.num_samples > 1 else "annealed_mean"
-    if opts.decode == "regression" and not has_ab:
+        method = "regression" if has_ab else "sample" if opts.num_samples > 1 else "annealed_mean"
+    elif opts.decode == "regression" and not has_ab:
         raise ColorizeError("This model is a classifier: decode with annealed_mean, mode, top_k "
                             "or sample.")
-    if opts.decode != "regression" and not has_logits:
+    elif opts.decode != "regression" and not has_logits:
         raise ColorizeError("This model has no classifier head: use decode='regression'.")
-    return opts.decode
+    else:
+        method = opts.decode
+    noisy = has_ab and getattr(net, "noise_channels", 0)
+    if opts.num_samples > 1 and not (method == "sample" or method == "regression" and noisy):
+        advice = "decode='auto'" if noisy else "decode='sample'" if has_logits else \
+            "num_samples=1 (this model has no noise input)"
+        raise ColorizeError(f"decode={method!r} gives this model the same colours every time, "
+                            f"so {opts.num_samples} samples would be alike; use {advice}.")
+    return method
 
 
 @dataclass

@@ -503,24 +503,33 @@ def _checked_prior(prior: torch.Tensor, label: str) -> torch.Tensor:
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m hfcolor.quantize FOLDER --out MODEL_DIR`: compute and save the prior."""
     args = _parse_args(argv)
-    started = time.perf_counter()
     try:
-        histogram = histogram_folder(args.folder, args.max_images, args.size, progress=True)
-        if histogram.images_used == 0:
-            raise ColorizeError(
-                f"No colour images found in {args.folder}; point it at a folder of colour photos."
-            )
-        path = save_prior(empirical_prior(histogram.counts), args.out)
+        print(write_prior(args.folder, args.out, args.max_images, args.size))
     except ColorizeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    bins_with_mass = int((histogram.counts > 0).sum())
-    print(
-        f"{histogram.images_used} images used ({histogram.images_grey} near-grey and "
-        f"{histogram.images_unreadable} unreadable skipped), {bins_with_mass}/{NUM_BINS} bins "
-        f"with mass, {time.perf_counter() - started:.1f} s -> {path}"
-    )
     return 0
+
+
+def write_prior(folder, model_dir, max_images: int | None = None, size: int = 64) -> str:
+    """Measure the prior of a photo folder, save it to model_dir; returns a one-line summary."""
+    if max_images is not None and max_images < 1:
+        raise ColorizeError(f"--max-images {max_images}: give at least 1 (or leave it out).")
+    if not 8 <= size <= 1024:
+        raise ColorizeError(f"--size {size} is outside 8..1024; try 64.")
+    if Path(model_dir).exists() and not Path(model_dir).is_dir():
+        raise ColorizeError(f"--out {model_dir} is a file; give a model folder.")
+    started = time.perf_counter()
+    histogram = histogram_folder(folder, max_images, size, progress=True)
+    if histogram.images_used == 0:
+        raise ColorizeError(
+            f"No colour images found in {folder}; point it at a folder of colour photos."
+        )
+    path = save_prior(empirical_prior(histogram.counts), model_dir)
+    bins_with_mass = int((histogram.counts > 0).sum())
+    return (f"{histogram.images_used} images used ({histogram.images_grey} near-grey and "
+            f"{histogram.images_unreadable} unreadable skipped), {bins_with_mass}/{NUM_BINS} "
+            f"bins with mass, {time.perf_counter() - started:.1f} s -> {path}")
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hfcolor.cli import DECODE_CHOICES, main, parse_hint, plan_jobs
+from hfcolor.cli import DECODE_CHOICES, MAX_PIXELS, main, parse_hint, plan_jobs
 
 COMMANDS = ["colorize", "info", "evaluate", "prior"]
 
@@ -57,10 +57,11 @@ def test_python_dash_m_runs_the_cli_without_importing_torch_for_help():
     assert subprocess.run([sys.executable, "-c", check], timeout=60).returncode == 0
 
 
-def test_decode_choices_match_the_pipeline():
+def test_decode_choices_and_pixel_limit_match_the_pipeline():
+    from hfcolor.io import MAX_PIXELS as io_max_pixels
     from hfcolor.pipeline import DECODERS
 
-    assert DECODE_CHOICES == DECODERS
+    assert DECODE_CHOICES == DECODERS and MAX_PIXELS == io_max_pixels
 
 
 # --------------------------------------------------------------------------- colorize
@@ -118,6 +119,38 @@ def test_unknown_model_exits_2_with_one_line(photo_tree, tmp_path, capsys):
 def test_missing_input_exits_2(tmp_path, capsys):
     assert main(["colorize", str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "out")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_output_that_is_a_file_exits_2_before_any_work(photo_tree, tmp_path, capsys):
+    (tmp_path / "out").write_text("a file")
+    assert main(["colorize", str(photo_tree), "-o", str(tmp_path / "out")]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
+
+
+def test_bad_seed_exits_2_with_one_line(photo_tree, tmp_path, tiny_model_dir, capsys):
+    args = colorize_args([photo_tree], tmp_path / "out", tiny_model_dir, "--seed", str(2**70))
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "seed" in lines[0] and "outside" in lines[0]
+
+
+def test_photo_named_inside_the_output_folder_is_colorized_beside_itself(
+        tmp_path, tiny_model_dir, color_photos):
+    original = tmp_path / "a.png"
+    Image.fromarray(color_photos[0]).save(original)
+    before = original.read_bytes()
+    for _ in range(2):  # the second run finds a_colorized.png done and leaves a.png alone
+        assert main(colorize_args([original], tmp_path, tiny_model_dir, "--overwrite")) == 0
+    assert original.read_bytes() == before and (tmp_path / "a_colorized.png").is_file()
+
+
+def test_max_pixels_option(photo_tree, tmp_path, tiny_model_dir, capsys):
+    photo = photo_tree / "a.png"  # 64x64
+    assert main(colorize_args([photo], tmp_path / "out", tiny_model_dir,
+                              "--max-pixels", "1000")) == 1
+    assert "--max-pixels 4096 on the command line" in capsys.readouterr().err
+    assert main(colorize_args([photo], tmp_path / "out", tiny_model_dir,
+                              "--max-pixels", "0")) == 0
 
 
 def test_num_samples_writes_one_file_per_sample(photo_tree, tmp_path, tiny_model_dir):
@@ -190,6 +223,16 @@ def test_info_of_a_registry_architecture(capsys):
     assert main(["info", "eccv16-tiny"]) == 0
     out = capsys.readouterr().out
     assert "ECCV16Colorizer" in out and "not saved" in out and "hints:        no" in out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--size", "0"], "--size 0 is outside 8..1024"),
+    (["--max-images", "-1"], "--max-images -1: give at least 1"),
+])
+def test_prior_refuses_bad_options(photo_dir, tmp_path, capsys, extra, message):
+    assert main(["prior", str(photo_dir), "--out", str(tmp_path / "m"), *extra]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hfcolor: error: {message}")
 
 
 def test_prior_writes_the_prior_file(photo_dir, tmp_path, capsys):

@@ -104,6 +104,20 @@ def test_unreadable_photos_are_skipped_and_recorded(tiny_model, photo_dir, tmp_p
     assert [item["file"] for item in results["skipped"]] == ["broken.png"]
 
 
+def test_photos_too_small_to_score_are_skipped(tiny_model, photo_dir, tmp_path):
+    Image.fromarray(np.full((5, 5, 3), (200, 40, 40), np.uint8)).save(photo_dir / "dot.png")
+    results = evaluate(tiny_model, photo_dir, out=tmp_path, **FAST)
+    assert results["photos"] == 4 and "too small to score" in results["skipped"][0]["reason"]
+
+
+def test_bad_limit_and_out_are_user_errors(tiny_model, photo_dir, tmp_path):
+    with pytest.raises(ColorizeError, match="limit 0: give at least 1"):
+        evaluate(tiny_model, photo_dir, out=tmp_path, limit=0, **FAST)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ColorizeError, match="is a file"):
+        evaluate(tiny_model, photo_dir, out=tmp_path / "afile", **FAST)
+
+
 def test_cli_evaluate_with_limit_and_default_out(tiny_model_dir, photo_dir, tmp_path,
                                                  monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

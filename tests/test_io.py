@@ -321,7 +321,18 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
         load_image(path, max_pixels=100)
     message = str(caught.value)
     assert "is 20x10 (0.0 MP), above the 0.0001 MP limit" in message
-    assert "resize it first or pass max_pixels=200" in message
+    assert "resize it first, or raise the limit: max_pixels=200 in Python" in message
+
+
+def test_pixel_limit_comes_before_pillows_bomb_error(tmp_path, monkeypatch):
+    # Pillow refuses files over twice MAX_IMAGE_PIXELS in Image.open, before our header check.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 40)
+    path = tmp_path / "big.png"
+    path.write_bytes(header_only_png(20, 10))
+    with pytest.raises(ColorizeError, match=r"is over 0 MP, above the 6e-05 MP limit; resize"):
+        load_image(path, max_pixels=60)
+    with pytest.raises(ColorizeError, match="decompression bomb"):
+        load_image(path, max_pixels=None)
 
 
 def test_default_limit_refuses_63_mp_and_allows_a_50_mp_camera(tmp_path):

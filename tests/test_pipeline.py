@@ -129,6 +129,50 @@ def test_bad_settings_and_inputs_raise_colorize_error(generator, classifier, tmp
         hfcolor.colorize(_grey_photo(), model="no-such-model")
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"seed": 2**70}, "seed .* is outside 0..9223372036854775807"),
+    ({"seed": "7"}, "seed '7' is not a whole number"),
+    ({"num_samples": 2.0}, "num_samples 2.0 is not a whole number"),
+    ({"render_size": "192"}, "render_size '192' is not a whole number"),
+    ({"temperature": None}, "temperature None is not a number"),
+    ({"hints": [Hint("10", 10, "#f00")]}, "not two finite numbers"),
+    ({"hints": [Hint(float("nan"), 10, "#f00")]}, "not two finite numbers"),
+    ({"hints": [Hint(10, 10, "#f00", radius=-5)]}, "radius -5"),
+    ({"hints": [("a", "b")]}, "not understood"),
+    ({"device": "foo"}, "Unknown device 'foo'"),
+])
+def test_settings_of_the_wrong_type_or_range_raise_colorize_error(generator, settings, message):
+    with pytest.raises(ColorizeError, match=message):
+        hfcolor.colorize(_grey_photo(), model=generator, **{"render_size": 64, **settings})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without")
+def test_cuda_without_a_gpu_says_so(generator):
+    with pytest.raises(ColorizeError, match="no CUDA GPU is available here"):
+        hfcolor.colorize(_grey_photo(), model=generator, device="cuda")
+
+
+def test_hints_may_be_tuples_or_one_hint(generator):
+    photo = _grey_photo(64, 64)
+    as_objects = hfcolor.colorize(photo, model=generator, render_size=64,
+                                  hints=[Hint(32, 32, "#ff0000")])
+    for hints in ([(32, 32, "#ff0000")], Hint(32, 32, "#ff0000"), (32, 32, "#ff0000")):
+        out = hfcolor.colorize(photo, model=generator, render_size=64, hints=hints)
+        assert np.array_equal(out, as_objects)
+
+
+def test_samples_that_could_not_differ_are_refused(generator, classifier):
+    with pytest.raises(ColorizeError, match="samples would be alike; use decode='auto'"):
+        hfcolor.colorize(_grey_photo(), model=generator, num_samples=2, decode="annealed_mean")
+    with pytest.raises(ColorizeError, match="use decode='sample'"):
+        hfcolor.colorize(_grey_photo(), model=classifier, num_samples=2, decode="mode")
+    regression = create_model("unet-tiny", head="regression", noise_channels=0).eval()
+    with pytest.raises(ColorizeError, match="no noise input"):
+        hfcolor.colorize(_grey_photo(), model=regression, num_samples=2)
+    samples = hfcolor.colorize(_grey_photo(), model=classifier, num_samples=2, seed=1)
+    assert not np.array_equal(*samples)  # auto: sampling
+
+
 def test_batch_of_photos(generator):
     out = hfcolor.colorize([_grey_photo(64, 64), _grey_photo(96, 64)], model=generator,
                            render_size=64)
