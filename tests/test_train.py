@@ -1,6 +1,9 @@
 """Each training preset runs a few steps on synthetic photos, saves and reloads; resume is exact."""
 
 import csv
+import dataclasses
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +74,26 @@ def test_resume_continues_bit_for_bit(photos, tmp_path):
     b = safetensors.torch.load_file(resumed / "model.safetensors")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_of_a_finished_run_says_so(photos, tmp_path, capsys):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=1")
+    capsys.readouterr()
+    _run(photos, tmp_path, "--resume", "--max_steps=1")
+    assert "already at step 1 of --max_steps=1" in capsys.readouterr().out
+
+
+def test_resume_changes_exactly_the_options_given(tmp_path):
+    saved = train.TrainConfig(model="unet-tiny", out=str(tmp_path), lr=1e-3)
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "train_config.json").write_text(
+        json.dumps(dataclasses.asdict(saved)))
+    cfg = train.resolve_config([f"--out={tmp_path}", "--resume",
+                                '--model_kwargs={"head": "regression"}'])
+    assert cfg.model == "unet-tiny" and cfg.model_kwargs == {"head": "regression"}
+    assert cfg.lr == 1e-3 and cfg.resume
+    with pytest.raises(SystemExit, match="no --preset"):
+        train.resolve_config([f"--out={tmp_path}", "--resume", "--preset=gan"])
 
 
 def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
@@ -195,8 +218,9 @@ step = train.train_step
 def spy(cfg, model, d_model, *args):
     models = [model] + ([d_model] if d_model is not None else [])
     total = sum(p.double().sum().item() for m in models for p in m.parameters())
+    stats = sum(b.double().sum().item() for m in models for b in m.buffers())
     with open(os.path.join({out!r}, "rank" + os.environ["RANK"]), "a") as f:
-        f.write(f"{{total:.12f}}\\n")
+        f.write(f"{{total:.12f}} {{stats:.12f}}\\n")
     return step(cfg, model, d_model, *args)
 
 train.train_step = spy
@@ -205,7 +229,8 @@ train.main(sys.argv[1:])
 
 
 def test_two_processes_keep_identical_weights(photos, tmp_path):
-    """Multi-process training (gloo on CPU, as on many GPUs) averages gradients every step."""
+    """Multi-process training (gloo on CPU, as on many GPUs) averages gradients and BatchNorm
+    statistics every step; the first process alone writes the file list and the prior."""
     import os
     import subprocess
 
@@ -216,15 +241,85 @@ def test_two_processes_keep_identical_weights(photos, tmp_path):
                     str(script), *TINY, f"--data={photos}", f"--val_data={photos}",
                     f"--out={tmp_path / 'run'}", "--preset=default", "--max_steps=3"],
                    env=env, check=True, capture_output=True, timeout=300)
-    rank0 = (tmp_path / "rank0").read_text().split()
-    rank1 = (tmp_path / "rank1").read_text().split()
+    rank0 = [line.split() for line in (tmp_path / "rank0").read_text().splitlines()]
+    rank1 = [line.split() for line in (tmp_path / "rank1").read_text().splitlines()]
     assert len(rank0) == 3 and rank0 == rank1
-    assert len(set(rank0)) == 3  # the weights did change
+    weights, stats = zip(*rank0, strict=True)
+    assert len(set(weights)) == 3 and len(set(stats)) == 3  # both did change
+    assert len((tmp_path / "run" / "files.txt").read_text().split("\n")) == 12
 
 
 def test_unknown_option_is_refused():
     with pytest.raises(SystemExit, match="unknown option"):
         train.parse_args(["--no_such_thing=1"])
+
+
+@pytest.mark.parametrize("bad", [
+    "--batch_size=abc", "--lr=fast", "--max_steps=three", "--folder_repeats={bad",
+    "--pretrained=maybe", "--preset=nope", "max_steps=3", "--betas=0.5", "--resume",
+    "--data=/no/such/folder", "--val_data=/no/such/folder", "--init_from=/no/such/model"])
+def test_user_errors_are_one_line_with_status_2(photos, tmp_path, capsys, bad):
+    with pytest.raises(SystemExit) as exit:
+        train.cli([*TINY, f"--data={photos}", "--val_data=none", f"--out={tmp_path}", bad])
+    assert exit.value.code == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    assert error.strip().splitlines()[-1].startswith("train.py: error: ")  # after any progress
+
+
+def test_option_values_are_parsed_by_their_type():
+    cfg = train.parse_args(["--pretrained=no", "--threads=none", "--betas=0.5,0.9",
+                            "--max_minutes=2", "--val_data=none", "--labels"])
+    assert cfg.pretrained is False and cfg.threads is None and cfg.betas == (0.5, 0.9)
+    assert cfg.max_minutes == 2.0 and cfg.val_data is None and cfg.labels is True
+
+
+def test_train_log_takes_the_columns_of_losses_that_start_late(photos, tmp_path):
+    _run(photos, tmp_path, "--preset=default", "--max_steps=3", "--val_data=none")
+    with (tmp_path / "train_log.csv").open() as f:
+        header, *rows = list(csv.reader(f))
+    assert {"loss_gan", "loss_d"} <= set(header)
+    assert all(len(row) == len(header) for row in rows) and len(rows) == 3
+    first = dict(zip(header, rows[0], strict=True))
+    assert first["loss_gan"] == "" and first["loss_l1"] != ""  # the GAN starts at step 1
+    assert (tmp_path / "loss_curves.png").exists()  # drawn at the end, without validation
+    assert not (tmp_path / "val_log.csv").exists()
+
+
+def test_caches_are_rebuilt_when_the_data_changes(photos, tmp_path):
+    cache = tmp_path / "files.txt"
+    assert len(train.PhotoFolder(str(photos), 48, True, cache)) == 12
+    assert len(train.PhotoFolder(str(photos / "cats"), 48, True, cache)) == 6
+    assert len(cache.read_text().split("\n")) == 6
+    cfg = train.parse_args(["--ce_weight=1", f"--data={photos / 'cats'}", "--prior_images=6"])
+    cats = train.rebalancing_weights(cfg, tmp_path, "cpu")
+    assert torch.equal(train.rebalancing_weights(cfg, tmp_path, "cpu"), cats)
+    cfg.data = str(photos / "dogs")
+    assert not torch.equal(train.rebalancing_weights(cfg, tmp_path, "cpu"), cats)
+
+
+def test_push_to_hub_is_checked_before_training(monkeypatch):
+    import huggingface_hub
+
+    cfg = train.parse_args(["--push_to_hub=user/repo", "--data=.", "--val_data=none"])
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(SystemExit, match="HF_HUB_OFFLINE is set"):
+        train.check_config(cfg)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
+    with pytest.raises(SystemExit, match="needs a Hugging Face token"):
+        train.check_config(cfg)
+
+
+def test_a_failed_push_says_where_the_model_is(photos, tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise ConnectionError("no route to host\nmore detail")
+
+    monkeypatch.setattr(train, "check_hub", lambda repo: None)
+    monkeypatch.setattr(type(train.create_model("unet-tiny")), "push_to_hub", no_network)
+    with pytest.raises(SystemExit, match=r"no route to host\); the model is saved at .*--resume"):
+        _run(photos, tmp_path, "--max_steps=1", "--push_to_hub=user/repo")
+    assert (tmp_path / "checkpoint" / "model.safetensors").exists()
 
 
 def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkeypatch):
@@ -246,14 +341,27 @@ def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkey
     torch.testing.assert_close(generator(l)["ab"], trained(l)["ab"], atol=2e-2, rtol=0)
     card = (tmp_path / "models" / "tiny" / "README.md").read_text()
     assert "L1 x10.0" in card and "PatchGAN from step 1 x1.0" in card
+    assert "(12 colour photos)" in card and f"{os.cpu_count()} cores" in card
 
 
-def test_average_weights_mixes_two_runs_and_refuses_other_architectures(photos, tmp_path):
+def test_export_checks_every_model_before_writing_any(photos, tmp_path, monkeypatch):
+    import export
+
+    checkpoint = _run(photos, tmp_path / "run", "--preset=regression", "--max_steps=1")
+    monkeypatch.setattr(export, "BUNDLED_MODELS", tmp_path / "models")
+    with pytest.raises(SystemExit, match="no classifier head"):
+        export.main([str(checkpoint), "--no-eval", "--name=tiny"])  # generator and classifier
+    assert not (tmp_path / "models").exists()
+
+
+def test_average_weights_mixes_two_runs_and_refuses_other_architectures(photos, tmp_path,
+                                                                         monkeypatch):
     import average_weights
 
     a = _run(photos, tmp_path / "a", "--preset=default", "--max_steps=1")
     b = _run(photos, tmp_path / "b", "--preset=default", "--max_steps=2", f"--init_from={a}")
-    average_weights.main([str(tmp_path / "soup"), str(a), str(b), "--weights", "0.25", "0.75"])
+    monkeypatch.setattr(hfcolor.hub, "BUNDLED_MODELS", a.parent)  # `a` as a bundled model
+    average_weights.main([str(tmp_path / "soup"), a.name, str(b), "--weights", "0.25", "0.75"])
     soup = safetensors.torch.load_file(tmp_path / "soup" / "model.safetensors")
     wa, wb = (safetensors.torch.load_file(x / "model.safetensors") for x in (a, b))
     key = "ab_head.0.weight"
@@ -261,6 +369,8 @@ def test_average_weights_mixes_two_runs_and_refuses_other_architectures(photos, 
     torch.testing.assert_close(soup[key], 0.25 * wa[key] + 0.75 * wb[key])
     assert hfcolor.from_pretrained(tmp_path / "soup").head == "both"
     assert (tmp_path / "soup" / "train_config.json").exists()
+    card = (tmp_path / "soup" / "README.md").read_text()
+    assert "weight average" in card and f"`{b}` x 0.75" in card
     other = _run(photos, tmp_path / "c", "--preset=classifier", "--max_steps=1",
                  "--model=unet-tiny", '--model_kwargs={"head": "classifier"}')
     with pytest.raises(SystemExit, match="another architecture"):

@@ -20,7 +20,8 @@ import torch
 from PIL import Image
 from timm.data import ImageNetInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 from hfcolor.io import find_images  # noqa: E402
 from hfcolor.loading import from_pretrained  # noqa: E402
 from hfcolor.models.encoders import load_pretrained_encoder  # noqa: E402
@@ -72,8 +73,10 @@ def top1(classifier: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+", help="model folders or bundled model names")
-    parser.add_argument("--data", default="../shared/data/val/imagenet1k",
-                        help="photos named WNID_*.jpg (default ../shared/data/val/imagenet1k)")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "val" /
+                                              "imagenet1k"),
+                        help="photos named WNID_*.jpg (default: ../shared/data/val/imagenet1k "
+                             "beside the repository)")
     args = parser.parse_args(argv)
     inputs, labels = grey_photos(Path(args.data))
     print(f"| encoder | top-1 on {len(labels)} grey photos of {args.data} |")

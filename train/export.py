@@ -13,6 +13,7 @@ from `hfcolor evaluate` (eval/<model>-<set>/results.md, also kept in the reposit
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +28,9 @@ from hfcolor.models.unet import UNetColorizer  # noqa: E402
 from train import describe_losses  # noqa: E402
 
 VAL_SETS = ("imagenette", "imagenet1k", "hires")
+SHARED_TRAIN = ROOT.parent / "shared" / "data" / "train"
+SHARED_TRAIN_NOTE = ("Imagenette and every 6th Imagewoof training photo at 128 px, 270 ImageNet "
+                     "samples at short side 144; non-commercial research licences")
 DESCRIPTIONS = {
     "generator": (
         "The default hfcolor generator: a U-Net on an ImageNet-pretrained EfficientNet-Lite0 "
@@ -49,18 +53,27 @@ DESCRIPTIONS = {
 
 
 def export(checkpoint: Path, names: dict[str, str]) -> dict[str, Path]:
-    """Save the models named in `names` ("generator", "classifier") from one checkpoint."""
+    """Save the models named in `names` ("generator", "classifier") from one checkpoint.
+
+    Every requested model is checked before any is written, so a refusal leaves no half
+    export behind."""
+    for file in ("train_config.json", "training_state.pt"):  # the model cards need them
+        if not (checkpoint / file).exists():
+            raise SystemExit(f"{checkpoint} has no {file}; export takes a train/train.py "
+                             "checkpoint, its ema folder or an average_weights.py soup")
     model = from_pretrained(checkpoint)
-    folders = {}
-    if "generator" in names:
+    models = {kind: _exported_model(model, kind, checkpoint) for kind in names}
+    return {kind: _save(m, names[kind], checkpoint) for kind, m in models.items()}
+
+
+def _exported_model(model: UNetColorizer, kind: str, checkpoint: Path) -> UNetColorizer:
+    if kind == "generator":
         if model.head == "classifier":
             raise SystemExit(f"{checkpoint} has no regression head; use --models classifier")
-        folders["generator"] = _save(model, names["generator"], checkpoint)
-    if "classifier" in names:
-        if model.head == "regression":
-            raise SystemExit(f"{checkpoint} has no classifier head; use --models generator")
-        folders["classifier"] = _save(classifier_only(model), names["classifier"], checkpoint)
-    return folders
+        return model
+    if model.head == "regression":
+        raise SystemExit(f"{checkpoint} has no classifier head; use --models generator")
+    return classifier_only(model)
 
 
 def classifier_only(model: UNetColorizer) -> UNetColorizer:
@@ -108,9 +121,8 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
     state = torch.load(checkpoint / "training_state.pt", weights_only=True)
     cfg = json.loads((checkpoint / "train_config.json").read_text())
     training = (
-        f"`train/train.py` on `../shared/data/train` (10,604 colour photos: "
-        f"Imagenette and every 6th Imagewoof training photo at 128 px, 270 ImageNet samples at "
-        f"short side 144; non-commercial research licences). {state['seen']:,} photos seen in "
+        f"`train/train.py` on {_training_data(checkpoint, state, cfg)}. "
+        f"{state['seen']:,} photos seen in "
         f"{state['step']:,} steps of {cfg['batch_size']} ({cfg['crop']} px random resized crops "
         f"and flips), {state['seconds'] / 3600:.2f} h of training on {_where(state, cfg)}. "
         f"Losses: {describe_losses(cfg)}; AdamW lr {cfg['lr']}, betas {cfg['betas']}, cosine "
@@ -130,12 +142,27 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         evaluation=evaluation, samples=samples[:2]).save(folder / "README.md")
 
 
+def _training_data(checkpoint: Path, state: dict, cfg: dict) -> str:
+    """The training folder in words, with its photo count when the run recorded it."""
+    count = state.get("photos") or _listed_photos(checkpoint.parent / "files.txt")
+    about = [f"{count:,} colour photos"] if count else []
+    if (ROOT / cfg["data"]).resolve() == SHARED_TRAIN.resolve():
+        about.append(SHARED_TRAIN_NOTE)
+    return f"`{cfg['data']}`" + (f" ({': '.join(about)})" if about else "")
+
+
+def _listed_photos(files: Path) -> int | None:
+    """How many photos the run's file list (train.py's OUT/files.txt) holds."""
+    return len(files.read_text().split("\n")) if files.exists() else None
+
+
 def _where(state: dict, cfg: dict) -> str:
-    hardware = state.get("hardware", "CPU")
-    if hardware.startswith("CPU"):
-        return ("a 2-core CPU (no GPU), "
-                + ("1 thread" if cfg.get("threads") == 1 else "shared with other work"))
-    return f"one {hardware} ({cfg['mixed_precision']} mixed precision)"
+    hardware = state.get("hardware", "CPU").replace("(1 threads)", "(1 thread)")
+    if not hardware.startswith("CPU"):
+        return f"one {hardware} ({cfg['mixed_precision']} mixed precision)"
+    if "cores" in hardware:  # train.py records the core count too
+        return f"a {hardware}, no GPU"
+    return f"a {hardware}, no GPU (the export machine has {os.cpu_count()} CPU cores)"
 
 
 def _results_md(result: dict) -> str:
@@ -145,10 +172,14 @@ def _results_md(result: dict) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "val")
-    parser.add_argument("--name", default="hfcolor-unet-lite0")
-    parser.add_argument("--no-eval", action="store_true")
+    parser.add_argument("checkpoint", type=Path,
+                        help="a train/train.py checkpoint folder (or its ema folder, or a soup)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "val",
+                        help="the folder of validation sets (%(default)s)")
+    parser.add_argument("--name", default="hfcolor-unet-lite0",
+                        help="folder name under models/; the classifier gets NAME-classifier")
+    parser.add_argument("--no-eval", action="store_true",
+                        help="write weights and cards without evaluating")
     parser.add_argument("--fid", action="store_true", help="also FID (slow on a CPU)")
     parser.add_argument("--history", default="", help="how the checkpoint's start was trained")
     parser.add_argument("--models", nargs="+", choices=("generator", "classifier"),

@@ -36,13 +36,20 @@ def pack(sources: list[Path], root: Path, out: Path, size: int, quality: int) ->
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "gpu_data")
-    parser.add_argument("--size", type=int, default=128, help="training's --load_size")
-    parser.add_argument("--quality", type=int, default=68)
-    parser.add_argument("--val-set", default="imagenette")
-    parser.add_argument("--val-photos", type=int, default=64)
-    parser.add_argument("--val-size", type=int, default=224)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="the folder holding train/ and val/ (%(default)s)")
+    parser.add_argument("--out", type=Path, default=ROOT / "gpu_data",
+                        help="where the packed train/ and val/ go (%(default)s)")
+    parser.add_argument("--size", type=int, default=128,
+                        help="side of the training squares: training's --load_size (%(default)s)")
+    parser.add_argument("--quality", type=int, default=68,
+                        help="WebP quality of the training squares (%(default)s)")
+    parser.add_argument("--val-set", default="imagenette",
+                        help="the folder under val/ to take validation photos from (%(default)s)")
+    parser.add_argument("--val-photos", type=int, default=64,
+                        help="how many validation photos to pack (%(default)s)")
+    parser.add_argument("--val-size", type=int, default=224,
+                        help="side of the validation squares (%(default)s)")
     args = parser.parse_args(argv)
 
     train_root = args.data / "train"

@@ -10,16 +10,21 @@ Presets (PRESETS below) pick the objective: `regression` (L1), `gan` (pix2pix: L
 PatchGAN, Adam 2e-4, betas 0.5/0.999), `classifier` (Zhang: rebalanced soft-encoded
 cross-entropy), `diversity` (noise + diversity-sensitive loss) and `default`, the shipped
 generator's mix. Any `--key=value` overrides the preset; `--model_kwargs='{"head": "both"}'`
-is JSON.
+is JSON, booleans take true/false (1/0, yes/no), `--flag` alone means true and options that may
+be empty take `none`. `--resume` continues OUT's saved config with only the options given
+changed (no --preset). Validation needs `--val_data` to be a folder of photos: a missing one is
+refused; `--val_data=none` trains without validation. `--help` lists every option.
 """
 
 import csv
 import dataclasses
 import json
 import math
+import os
 import shutil
 import sys
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +44,7 @@ from hfcolor.color import (  # noqa: E402
     normalize_l,
     rgb_to_lab,
 )
+from hfcolor.errors import ColorizeError  # noqa: E402
 from hfcolor.hints import simulate_hints  # noqa: E402
 from hfcolor.io import find_images, is_grey  # noqa: E402
 from hfcolor.models import create_model  # noqa: E402
@@ -61,7 +67,7 @@ class TrainConfig:
     # the decoder learn at lr): adapts a pretrained encoder without wearing its knowledge away
     encoder_lr_scale: float = 1.0
     data: str = "../shared/data/train"
-    val_data: str = "../shared/data/val/imagenette"
+    val_data: str | None = "../shared/data/val/imagenette"  # none: no validation
     out: str = "runs/default"
     load_size: int = 128
     crop: int = 112
@@ -130,32 +136,101 @@ PRESETS = {
 
 
 def parse_args(argv: list[str]) -> TrainConfig:
-    args = dict(a[2:].split("=", 1) if "=" in a else (a[2:], "true") for a in argv)
-    preset = PRESETS[args.pop("preset", "regression")]
+    """The config of `--key=value` arguments over their preset (regression by default)."""
+    args = _split_args(argv)
+    preset = args.pop("preset", "regression")
+    if preset not in PRESETS:
+        raise SystemExit(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    values = dict(preset)
+    values = dict(PRESETS[preset])
     for key, text in args.items():
         if key not in types:
-            sys.exit(f"unknown option --{key}; options: {', '.join(types)}")
-        values[key] = _parse_value(text, types[key])
+            raise SystemExit(f"unknown option --{key}; options: {', '.join(types)}")
+        values[key] = _parse_value(key, text, types[key])
     return TrainConfig(**values)
 
 
-def _parse_value(text: str, kind):
-    if kind in ("bool", bool):
-        return text.lower() in ("1", "true", "yes")
-    if "dict" in str(kind) or "tuple" in str(kind):
-        if text.startswith(("{", "[")):
-            return json.loads(text)
-        return tuple(map(float, text.split(",")))
-    if text.lower() == "none":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+def _split_args(argv: list[str]) -> dict[str, str]:
+    """{key: text} of `--key=value` arguments; a bare `--key` means `--key=true`."""
+    args = {}
+    for arg in argv:
+        if not arg.startswith("--") or arg in ("--", "--="):
+            raise SystemExit(f"arguments are --key=value (or --flag); got {arg!r}")
+        key, equals, text = arg[2:].partition("=")
+        args[key] = text if equals else "true"
+    return args
+
+
+def _boolean(text: str) -> bool:
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if text.lower() not in words:
+        raise ValueError(text)
+    return words[text.lower()]
+
+
+def _json_object(text: str) -> dict:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(text)
+    return value
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.strip("[]()").split(","))
+
+
+PARSERS = {bool: _boolean, int: int, float: float, dict: _json_object, tuple: _numbers}
+EXPECTED = {bool: "true or false (or 1/0, yes/no)", int: "an integer", float: "a number",
+            dict: """a JSON object, e.g. '{"name": 2}'""",
+            tuple: "numbers, e.g. 0.5,0.999"}
+
+
+def _parse_value(key: str, text: str, kind):
+    """`text` as a value of the field type `kind` (`X | None` also takes `none`)."""
+    optional = type(None) in typing.get_args(kind)
+    if optional:
+        if text.lower() == "none":
+            return None
+        kind = next(t for t in typing.get_args(kind) if t is not type(None))
+    base = typing.get_origin(kind) or kind
+    if base not in PARSERS:
+        return text
+    try:
+        value = PARSERS[base](text)
+        if base is tuple and len(value) != len(typing.get_args(kind)):
+            raise ValueError(text)
+        return value
+    except ValueError:
+        expected = EXPECTED[base] + (", or none" if optional else "")
+        raise SystemExit(f"--{key} takes {expected}; got {text!r}") from None
+
+
+def resolve_config(argv: list[str]) -> TrainConfig:
+    """The config of `argv`; with --resume, the run's saved config and the options given."""
+    cfg = parse_args(argv)
+    if not cfg.resume:
+        return cfg
+    given = _split_args(argv)
+    if "preset" in given:
+        raise SystemExit("--resume continues with the run's saved config, so it takes no "
+                         "--preset; give only the options to change, as --key=value")
+    saved = Path(cfg.out) / "checkpoint" / "train_config.json"
+    if not saved.exists():
+        raise SystemExit(f"--resume: no checkpoint in {cfg.out} ({saved} is missing); give "
+                         "the run's --out, or train without --resume first")
+    changed = {k: v for k, v in dataclasses.asdict(cfg).items() if k in given}
+    return TrainConfig(**{**json.loads(saved.read_text()), **changed, "resume": True})
+
+
+def usage() -> str:
+    """--help: this docstring and every option with its default."""
+    options = "\n".join(f"  --{f.name}={_default(f)}" for f in dataclasses.fields(TrainConfig))
+    return f"{__doc__}\nOptions (defaults before the preset's):\n{options}\n"
+
+
+def _default(f: dataclasses.Field):
+    value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    return json.dumps(value) if isinstance(value, dict) else value
 
 
 # ---------------------------------------------------------------- data
@@ -168,7 +243,8 @@ class PhotoFolder(torch.utils.data.Dataset):
     def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None,
                  labels: bool = False, repeats: dict | None = None):
         self.load_size = load_size
-        if cache is not None and cache.exists():
+        source = {"data": str(Path(root).resolve()), "drop_grey": drop_grey}
+        if cache is not None and is_cached(cache, source):
             self.files = cache.read_text().split("\n")
         else:
             self.files = [str(p) for p in find_images([root])]
@@ -176,8 +252,10 @@ class PhotoFolder(torch.utils.data.Dataset):
                 self.files = [f for f in tqdm(self.files, "dropping grey photos") if not _grey(f)]
             if cache is not None:
                 cache.write_text("\n".join(self.files))
+                mark_cached(cache, source)
         if not self.files:
             raise SystemExit(f"no colour photos found under {root}")
+        self.photo_count = len(self.files)  # each photo once, before folder_repeats
         repeats = repeats or {}
         unknown = set(repeats) - {Path(f).parent.name for f in self.files}
         if unknown:
@@ -197,6 +275,20 @@ class PhotoFolder(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return load_square(self.files[index], self.load_size), self.labels[index]
+
+
+def is_cached(path: Path, source: dict) -> bool:
+    """Whether `path` exists and was made from `source` (what it was computed from)."""
+    stamp = _source_stamp(path)
+    return path.exists() and stamp.exists() and json.loads(stamp.read_text()) == source
+
+
+def mark_cached(path: Path, source: dict) -> None:
+    _source_stamp(path).write_text(json.dumps(source))
+
+
+def _source_stamp(path: Path) -> Path:
+    return path.with_name(path.name + ".source.json")
 
 
 def load_square(path: str, size: int) -> torch.Tensor:
@@ -316,10 +408,14 @@ def generator_gan_loss(d_model, l, ab_fake):
 
 
 # ---------------------------------------------------------------- validation
-def load_val_images(folder: str, count: int, size: int = 224) -> torch.Tensor:
-    files = find_images([folder])[:count] if folder and Path(folder).exists() else []
-    if not files:
+def load_val_images(folder: str | None, count: int, size: int = 224) -> torch.Tensor:
+    """The first `count` photos of `folder` (None: no validation), as uint8 squares."""
+    if folder is None or count == 0:
         return torch.zeros(0, 3, size, size, dtype=torch.uint8)
+    files = find_images([folder])[:count]
+    if not files:
+        raise SystemExit(f"no photos under --val_data={folder}; give a folder of validation "
+                         "photos, or --val_data=none to train without validation")
     return torch.stack([load_square(str(f), size) for f in files])
 
 
@@ -373,12 +469,31 @@ def save_checkpoint(out: Path, name: str, model, d_model, state: dict, cfg, card
 
 
 def append_csv(path: Path, row: dict):
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    """Append a row; one with new columns rewrites the file under the wider header (the GAN's
+    losses appear only from gan_start, an EMA's metrics only with one)."""
+    columns = _csv_columns(path)
+    if columns is not None and set(row) <= set(columns):
+        with path.open("a", newline="") as f:
+            csv.DictWriter(f, fieldnames=columns).writerow(row)
+        return
+    rows = []
+    if columns is not None:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    columns = (columns or []) + [k for k in row if k not in (columns or [])]
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows([*rows, row])
+    tmp.replace(path)
+
+
+def _csv_columns(path: Path) -> list[str] | None:
+    if not path.exists():
+        return None
+    with path.open(newline="") as f:
+        return next(csv.reader(f), [])
 
 
 def plot_curves(out: Path):
@@ -390,11 +505,15 @@ def plot_curves(out: Path):
     except ImportError:
         return
     with (out / "train_log.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    keys = [k for k in rows[0] if k.startswith("loss")]
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    keys = [k for k in reader.fieldnames or [] if k.startswith("loss")]
+    if not rows or not keys:
+        return
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
-        ax.plot([int(r["step"]) for r in rows], [float(r[key]) for r in rows])
+        logged = [r for r in rows if r.get(key)]  # blank before a loss starts (gan_start)
+        ax.plot([int(r["step"]) for r in logged], [float(r[key]) for r in logged])
         ax.set_title(key)
     fig.tight_layout()
     fig.savefig(out / "loss_curves.png")
@@ -432,15 +551,94 @@ def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
 
 
 # ---------------------------------------------------------------- main
+def cli(argv: list[str]) -> None:
+    """main() for the command line: a user error is one line `train.py: error: ...`, status 2."""
+    try:
+        main(argv)
+    except ColorizeError as error:
+        _usage_error(str(error))
+    except SystemExit as error:
+        if isinstance(error.code, str):
+            _usage_error(error.code)
+        raise
+
+
+def _usage_error(message: str):
+    print(f"train.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse up front what would otherwise fail late or quietly do something else."""
+    if not Path(cfg.data).exists():
+        raise SystemExit(f"--data={cfg.data} does not exist; give the folder of training photos")
+    if cfg.val_data is not None and cfg.val_images and not Path(cfg.val_data).is_dir():
+        raise SystemExit(f"--val_data={cfg.val_data} is not a folder; give a folder of "
+                         "validation photos, or --val_data=none to train without validation")
+    if cfg.push_to_hub:
+        check_hub(cfg.push_to_hub)
+
+
+def check_hub(repo: str) -> None:
+    """Fail before training, not after it, when the push at the end cannot work."""
+    from huggingface_hub import constants, get_token
+
+    if constants.HF_HUB_OFFLINE:
+        raise SystemExit(f"--push_to_hub={repo} needs the network, but HF_HUB_OFFLINE is set; "
+                         "unset it, or train without --push_to_hub")
+    if get_token() is None:
+        raise SystemExit(f"--push_to_hub={repo} needs a Hugging Face token: run "
+                         "`hf auth login` or set HF_TOKEN")
+
+
+def push(model, cfg: TrainConfig, card: dict) -> None:
+    try:
+        model.push_to_hub(cfg.push_to_hub, model_card_kwargs=card)
+    except Exception as error:  # network, token, permissions: the model is saved either way
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise SystemExit(
+            f"could not push to {cfg.push_to_hub} ({type(error).__name__}: {reason}); the "
+            f"model is saved at {Path(cfg.out) / 'checkpoint'}: push it later with "
+            f"`python train/train.py --out={cfg.out} --resume --push_to_hub={cfg.push_to_hub}`"
+        ) from None
+
+
+def describe_hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name()
+    threads = torch.get_num_threads()
+    return f"CPU ({os.cpu_count()} cores, {threads} thread{'' if threads == 1 else 's'})"
+
+
+def rebalancing_weights(cfg: TrainConfig, out: Path, device) -> torch.Tensor | None:
+    """Zhang's class-rebalancing weights from the data's prior (computed once per --data)."""
+    if not cfg.ce_weight:
+        return None
+    prior_file = out / "prior.safetensors"
+    source = {"data": str(Path(cfg.data).resolve()), "prior_images": cfg.prior_images}
+    if not is_cached(prior_file, source):
+        quantize.save_prior(quantize.compute_prior(cfg.data, max_images=cfg.prior_images), out)
+        mark_cached(prior_file, source)
+    weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
+    return weights.to(device)
+
+
+def last_metrics(path: Path) -> dict:
+    """The last validation row of val_log.csv (for the model card of a resumed run)."""
+    if not path.exists():
+        return {}
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: float(v) for k, v in rows[-1].items() if k != "step" and v} if rows else {}
+
+
 def main(argv: list[str]):
-    cfg = parse_args(argv)
+    if {"-h", "--help"} & set(argv):
+        print(usage())
+        return None
+    cfg = resolve_config(argv)
+    check_config(cfg)
     out = Path(cfg.out)
-    if cfg.resume:
-        saved = json.loads((out / "checkpoint" / "train_config.json").read_text())
-        overrides = parse_args(argv).__dict__
-        cfg = TrainConfig(**{**saved, **{k: v for k, v in overrides.items()
-                                         if f"--{k}" in " ".join(argv)}})
-        cfg.resume = True
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
@@ -449,8 +647,9 @@ def main(argv: list[str]):
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
 
-    dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt", cfg.labels,
-                          cfg.folder_repeats)
+    with accelerator.main_process_first():  # the first writes files.txt, the others read it
+        dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt",
+                              cfg.labels, cfg.folder_repeats)
     batches = EpochBatches(len(dataset), cfg.batch_size, cfg.seed,
                            accelerator.process_index, accelerator.num_processes)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches,
@@ -460,14 +659,8 @@ def main(argv: list[str]):
 
     model = _build_model(cfg, dataset.class_names)
     d_model = _build_discriminator(cfg)
-    weights = None
-    if cfg.ce_weight:
-        prior_file = out / "prior.safetensors"
-        if not prior_file.exists():
-            prior = quantize.compute_prior(cfg.data, max_images=cfg.prior_images)
-            quantize.save_prior(prior, out)
-        weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
-        weights = weights.to(device)
+    with accelerator.main_process_first():  # and the prior
+        weights = rebalancing_weights(cfg, out, device)
 
     feature_loss = FeatureLoss().to(device) if cfg.perceptual_weight else None
 
@@ -478,9 +671,14 @@ def main(argv: list[str]):
              if d_model is not None else None)
 
     step, epoch, seconds, seen = 0, 0, 0.0, 0
+    metrics = {}
     if cfg.resume:
         step, epoch, seconds, seen = _restore(out / "checkpoint", model, d_model, opt, sched,
                                               d_opt, gen, batches)
+        metrics = last_metrics(out / "val_log.csv")
+        if step >= cfg.max_steps and accelerator.is_main_process:
+            print(f"{out} is already at step {step:,} of --max_steps={cfg.max_steps:,}: nothing "
+                  "to train (give a larger --max_steps to continue)")
     # Models are not wrapped in DDP: the step calls encode/decode and the discriminator twice
     # outside forward(), which DDP would not see; average_gradients syncs them instead.
     model = model.to(device)
@@ -489,20 +687,19 @@ def main(argv: list[str]):
     if d_model is not None:
         d_model = d_model.to(device)
         d_opt = accelerator.prepare(d_opt)
-    hardware = torch.cuda.get_device_name() if device.type == "cuda" else \
-        f"CPU ({torch.get_num_threads()} threads)"
-    metrics = {}
+    hardware = describe_hardware(device)
 
     def checkpoint(name="checkpoint"):
         state = dict(step=step, epoch=epoch, batch=batches.start, seconds=seconds, seen=seen,
-                     hardware=hardware,
+                     hardware=hardware, photos=dataset.photo_count,
                      optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                      d_optimizer=d_opt.state_dict() if d_opt else None,
                      torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
         card = model_card(cfg, step, seconds, seen, hardware, metrics)
         save_checkpoint(out, name, model, d_model, state, cfg, card)
         if ema is not None:
-            light = {k: state[k] for k in ("step", "epoch", "seconds", "seen", "hardware")}
+            light = {k: state[k] for k in ("step", "epoch", "seconds", "seen", "hardware",
+                                           "photos")}
             save_checkpoint(out, "ema", ema.module, None, light, cfg, card)
 
     start_time = time.time() - seconds
@@ -520,6 +717,7 @@ def main(argv: list[str]):
             opt.zero_grad(set_to_none=True)
             accelerator.backward(sum(losses.values()))
             average_gradients(accelerator, model)
+            average_bn_statistics(accelerator, model)
             opt.step()
             sched.step()
             if ema is not None:
@@ -528,6 +726,7 @@ def main(argv: list[str]):
                 d_opt.zero_grad(set_to_none=True)
                 accelerator.backward(d_loss)
                 average_gradients(accelerator, d_model)
+                average_bn_statistics(accelerator, d_model)
                 d_opt.step()
                 losses["d"] = d_loss
             step, batches.start = step + 1, batches.start + 1
@@ -561,9 +760,10 @@ def main(argv: list[str]):
         else:
             epoch, batches.epoch, batches.start = epoch + 1, epoch + 1, 0
     bar.close()
+    if accelerator.is_main_process and (out / "train_log.csv").exists():
+        plot_curves(out)  # up to the last step, not only to the last validation
     if accelerator.is_main_process and cfg.push_to_hub:
-        card = model_card(cfg, step, seconds, seen, hardware, metrics)
-        model.push_to_hub(cfg.push_to_hub, model_card_kwargs=card)
+        push(model, cfg, model_card(cfg, step, seconds, seen, hardware, metrics))
     return out / "checkpoint"
 
 
@@ -609,12 +809,26 @@ def train_step(cfg, model, d_model, weights, rgb, labels, step, gen, feature_los
 
 def average_gradients(accelerator, module):
     """Mean of every gradient over the processes, in one all-reduce (a no-op on one process)."""
-    if accelerator.num_processes == 1:
+    _average(accelerator, [p.grad for p in module.parameters() if p.grad is not None])
+
+
+def average_bn_statistics(accelerator, module):
+    """Mean of the BatchNorm running statistics over the processes: averaged gradients keep
+    the weights identical, but each process's statistics follow its own batches. Layers in
+    eval mode (a frozen encoder) kept theirs and are left exactly as they are."""
+    _average(accelerator, [stat for m in module.modules()
+                           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                           and m.training and m.track_running_stats
+                           for stat in (m.running_mean, m.running_var)])
+
+
+def _average(accelerator, tensors: list[torch.Tensor]) -> None:
+    """Replace each tensor by its mean over the processes, in one all-reduce."""
+    if accelerator.num_processes == 1 or not tensors:
         return
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    flat = accelerator.reduce(torch.cat([g.flatten() for g in grads]), reduction="mean")
-    for grad, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
-        grad.copy_(part.view_as(grad))
+    flat = accelerator.reduce(torch.cat([t.flatten() for t in tensors]), reduction="mean")
+    for tensor, part in zip(tensors, flat.split([t.numel() for t in tensors]), strict=True):
+        tensor.copy_(part.view_as(tensor))
 
 
 def l1_loss(pred, target, typical, cfg):
@@ -787,4 +1001,4 @@ def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    cli(sys.argv[1:])
