@@ -16,7 +16,7 @@ API: the "Colorize" button is the endpoint `/colorize`.
         handle_file("grey.jpg"),  # image: JPEG, PNG, WebP, TIFF or BMP (25 MB, 60 MP at most)
         "hfcolor-unet-lite0",     # model: a bundled model name, as in the Model dropdown
         192,                      # render_size: 128-768, the long side the network sees
-        0.38,                     # temperature: 0.05-1, for classifier decodes (lower = bolder)
+        0.38,                     # temperature: 0.05-1, classifier decodes (low: likeliest colours)
         "auto",                   # decode: auto, regression, annealed_mean, mode, top_k, sample
         1,                        # num_samples: 1-8 different colourings
         0,                        # seed: 0 = the model's most typical colours; others vary them
@@ -45,6 +45,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,16 @@ from hfcolor.pipeline import DECODERS, colorize, recombine
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 OUTPUTS = Path(tempfile.gettempdir()) / "hfcolor-demo"
 KEEP_OUTPUTS_S = 3600  # a download link stays valid this long
+# Gradio's ImageSlider draws its images at most 500 px tall; a shorter box crops and shifts
+# the two layers apart, so both photo panels are this tall.
+PANEL_HEIGHT = 500
 PREVIEW_SIDE = 2048  # the before/after view and gallery; downloads are full resolution
 MAX_UPLOAD = "25mb"
 RENDER_SIZES = (128, 768)
+TEMPERATURES = (0.05, 1.0)
+SATURATIONS = (0.0, 2.0)
 MAX_SAMPLES = 8
+RECENT_SESSIONS = 256  # sessions whose last automatic run is remembered
 PROGRESS = gr.Progress()  # Gradio gives each call its own tracker in place of this default
 NO_PHOTO = "Upload a black-and-white photo first, or pick one of the examples."
 
@@ -80,7 +87,7 @@ guesses its colours at the photo's full resolution.</p>
 
 HINTS_HELP = (
     "**Colour hints** — pick a colour, then click the photo where that colour belongs. "
-    "The result updates after each click."
+    "The result updates after each click; after typing hints, press Colorize."
 )
 
 
@@ -194,11 +201,16 @@ def as_int(value, name: str, low: int, high: int) -> int:
     return number
 
 
-def as_float(value, name: str) -> float:
+def as_float(value, name: str, low: float, high: float) -> float:
+    """A number in low..high from a UI or API value, or a ColorizeError saying so."""
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError) as err:
-        raise ColorizeError(f"{name} must be a number, not {value!r}.") from err
+        raise ColorizeError(f"{name} must be a number from {low:g} to {high:g}, not "
+                            f"{value!r}.") from err
+    if not low <= number <= high:  # False for NaN too
+        raise ColorizeError(f"{name} must be from {low:g} to {high:g}, not {number:g}.")
+    return number
 
 
 def upload_path(image) -> tuple[str, str]:
@@ -292,8 +304,8 @@ def colorize_photo(image, model, render_size, temperature, decode, num_samples, 
     results = colorize(
         photo, net,
         render_size=as_int(render_size, "Render size", *RENDER_SIZES),
-        temperature=as_float(temperature, "Temperature"), decode=str(decode), num_samples=samples,
-        saturation=as_float(saturation, "Saturation"),
+        temperature=as_float(temperature, "Temperature", *TEMPERATURES), decode=str(decode),
+        num_samples=samples, saturation=as_float(saturation, "Saturation", *SATURATIONS),
         seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=parse_hints(hints),
         max_pixels=max_pixels,
     )
@@ -314,18 +326,44 @@ def save_results(photo: LoadedImage, results: list[np.ndarray], stem: str):
     return (grey, previews[0]), gallery, files
 
 
-def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
+class ShownResults:
+    """The inputs behind the result each session has on screen (the newest sessions only)."""
+
+    def __init__(self):
+        self._inputs: OrderedDict[str, tuple] = OrderedDict()
+
+    def shows(self, request: gr.Request | None, inputs: tuple) -> bool:
+        return self._inputs.get(_session(request)) == inputs
+
+    def record(self, request: gr.Request | None, inputs: tuple | None) -> None:
+        session = _session(request)
+        self._inputs.pop(session, None)
+        if inputs is not None:
+            self._inputs[session] = inputs
+            while len(self._inputs) > RECENT_SESSIONS:
+                self._inputs.popitem(last=False)
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or ""
+
+
+def _photo_key(image) -> str | None:
+    return image.get("path") if isinstance(image, dict) else image
+
+
+def make_handler(allowed: list[ModelChoice], max_pixels: int | None, shown: ShownResults):
     """The /colorize function; ColorizeError becomes a gr.Error the page shows as a toast."""
 
     def colorize_endpoint(image, model, render_size, temperature, decode, num_samples, seed,
-                          hints, saturation=1.0, progress=PROGRESS):
+                          hints, saturation=1.0, request: gr.Request = None, progress=PROGRESS):
         """Colorize a black-and-white photo at its full resolution.
 
         Parameters:
             image: the photo: JPEG, PNG, WebP, TIFF or BMP.
             model: a bundled model name, as listed in the Model dropdown.
             render_size: 128-768, the long side the network sees.
-            temperature: 0.05-1, for classifier decodes; lower is bolder.
+            temperature: 0.05-1, for classifier decodes; low reads the most likely colours.
             decode: auto, regression, annealed_mean, mode, top_k or sample.
             num_samples: 1-8 different colourings.
             seed: 0 for the model's most typical colours; other seeds vary them.
@@ -334,10 +372,15 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
         Returns:
             (grey, colour) PNG previews; the gallery of samples; full-resolution PNG files.
         """
+        inputs = (_photo_key(image), model, render_size, temperature, decode, num_samples,
+                  seed, hints, saturation)
+        shown.record(request, None)  # until this run succeeds, the screen shows no result
         try:
-            return colorize_photo(image, model, render_size, temperature, decode, num_samples,
-                                  seed, hints, saturation, allowed=allowed, max_pixels=max_pixels,
-                                  progress=progress)
+            result = colorize_photo(image, model, render_size, temperature, decode, num_samples,
+                                    seed, hints, saturation, allowed=allowed,
+                                    max_pixels=max_pixels, progress=progress)
+            shown.record(request, inputs)
+            return result
         except ColorizeError as err:
             raise gr.Error(str(err), title="Cannot colorize", print_exception=False) from err
         except (MemoryError, torch.OutOfMemoryError) as err:
@@ -347,14 +390,17 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None):
     return colorize_endpoint
 
 
-def make_auto_handler(colorize_endpoint):
+def make_auto_handler(colorize_endpoint, shown: ShownResults):
     """Re-colorize after the photo, a hint or a setting changes; nothing to do without a
-    photo."""
+    photo, nor when the screen already shows these inputs' result (some browser events fire
+    twice for one pick)."""
 
-    def recolorize(image, *settings, progress=PROGRESS):
-        if not image:
+    def recolorize(image, model, render_size, temperature, decode, num_samples, seed, hints,
+                   saturation, request: gr.Request, progress=PROGRESS):
+        settings = (model, render_size, temperature, decode, num_samples, seed, hints, saturation)
+        if not image or shown.shows(request, (_photo_key(image), *settings)):
             return gr.skip(), gr.skip(), gr.skip()
-        return colorize_endpoint(image, *settings, progress=progress)
+        return colorize_endpoint(image, *settings, request=request, progress=progress)
 
     return recolorize
 
@@ -467,13 +513,14 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
                 settings = settings_panel(allowed, selected, model_info)
         page = Page(photo, colorize_button, examples, comparison, files, gallery, color, hints,
                     clear_hints, *settings, rerun=gr.State(0))
-        wire_events(page, make_handler(allowed, max_pixels), allowed)
+        shown = ShownResults()
+        wire_events(page, make_handler(allowed, max_pixels, shown), shown, allowed)
     return demo.queue(default_concurrency_limit=2, max_size=16)
 
 
 def photo_panel():
     photo = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
-                     format="png", sources=["upload", "clipboard"], height=420,
+                     format="png", sources=["upload", "clipboard"], height=PANEL_HEIGHT,
                      buttons=["fullscreen"], elem_id="photo")
     colorize_button = gr.Button("Colorize", variant="primary", size="lg", elem_id="colorize")
     paths = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
@@ -484,7 +531,7 @@ def photo_panel():
 
 def result_panel():
     comparison = gr.ImageSlider(label="Before and after", format="png", type="filepath",
-                                image_mode=None, height=420, interactive=False,
+                                image_mode=None, height=PANEL_HEIGHT, interactive=False,
                                 buttons=["fullscreen"], elem_id="comparison")
     files = gr.File(label="Download (full-resolution PNG)", file_count="multiple",
                     interactive=False, elem_id="download")
@@ -515,9 +562,11 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
         render_size = gr.Slider(*RENDER_SIZES, value=192, step=32, label="Render size",
                                 info="Long side the network sees; the output keeps the photo's "
                                 "own resolution.")
-        temperature = gr.Slider(0.05, 1.0, value=0.38, step=0.01, label="Temperature",
-                                info="Classifier decodes only: lower is bolder, higher is calmer.")
-        saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation",
+        temperature = gr.Slider(*TEMPERATURES, value=0.38, step=0.01, label="Temperature",
+                                info="Classifier decodes only: low reads each pixel's most "
+                                "likely colour, 1 averages its likely colours (sample: draws "
+                                "wider).")
+        saturation = gr.Slider(*SATURATIONS, value=1.0, step=0.05, label="Saturation",
                                info="Scales the colours: below 1 calmer, above 1 bolder; the "
                                "lightness never changes.")
         with gr.Row():
@@ -531,7 +580,7 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
     return [model, render_size, temperature, saturation, decode, num_samples, seed, dice]
 
 
-def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
+def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelChoice]) -> None:
     """Colorize on the button (the API), and again whenever the photo, a hint or a setting
     changes.
 
@@ -546,9 +595,9 @@ def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
                                preprocess=False, concurrency_id="colorize")
     gr.on([page.rerun.change, page.render_size.release, page.temperature.release,
            page.saturation.release,
-           page.decode.input, page.num_samples.release, page.model.input, page.seed.submit,
+           page.decode.select, page.num_samples.release, page.model.select, page.seed.submit,
            page.hints.submit],
-          make_auto_handler(endpoint), page.inputs, page.outputs, preprocess=False,
+          make_auto_handler(endpoint, shown), page.inputs, page.outputs, preprocess=False,
           trigger_mode="always_last", concurrency_id="colorize", api_visibility="private")
     forget = {"fn": forget_hints, "inputs": None, "outputs": [page.hints, page.rerun], **bump}
     page.photo.upload(**forget)  # not .change: replacing a photo fires it twice
@@ -558,7 +607,7 @@ def wire_events(page: Page, endpoint, allowed: list[ModelChoice]) -> None:
     page.photo.clear(lambda: "", None, page.hints, **quick)
     page.photo.select(add_hint, [page.hints, page.color], [page.hints, page.rerun], **bump)
     page.dice.click(roll_seed, None, [page.seed, page.rerun], **bump)
-    page.model.input(lambda value: model_info_update(value, allowed), page.model, page.model,
+    page.model.select(lambda value: model_info_update(value, allowed), page.model, page.model,
                      api_visibility="private")
     page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,
                             page.gallery, **quick)

@@ -157,12 +157,13 @@ def test_bad_files_get_clear_errors_and_server_keeps_serving(
         ({"hints": "900, 10, #ff0000"}, r"Hint at \(900\.0, 10\.0\) lies outside the 300x200"),
         ({"model": "/etc"}, r"Unknown model '/etc'"),
         ({"render_size": 4096}, r"Render size must be from 128 to 768, not 4096"),
-        ({"temperature": "hot"}, r"Temperature must be a number, not 'hot'"),
+        ({"temperature": "hot"}, r"Temperature must be a number from 0.05 to 1, not 'hot'"),
+        ({"temperature": 0}, r"Temperature must be from 0.05 to 1, not 0"),
         ({"decode": "magic"}, r"decode 'magic' is not one of auto, regression"),
-        ({"saturation": 5}, r"saturation 5\.0 is outside 0\.\.2; 1 keeps the model's colours"),
+        ({"saturation": 5}, r"Saturation must be from 0 to 2, not 5"),
     ],
-    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature", "decode",
-         "saturation"],
+    ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature",
+         "temperature-range", "decode", "saturation"],
 )
 def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
     with pytest.raises(AppError, match=message):
@@ -208,3 +209,26 @@ def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
     path.write_bytes(b"\xff\xd8" + bytes(26 * 1024 * 1024))  # 26 MB > the 25 MB limit
     with pytest.raises(ValueError, match="exceeds the maximum file size"):  # checked client-side
         colorize(client, path)
+
+
+def test_an_automatic_run_is_skipped_when_the_screen_shows_its_result():
+    shown, calls = app.ShownResults(), []
+
+    def endpoint(image, *settings, request, progress):
+        calls.append(settings)
+        shown.record(request, (image["path"], *settings))
+        return "comparison", "gallery", "files"
+
+    recolorize = app.make_auto_handler(endpoint, shown)
+    alice, bob = (type("Request", (), {"session_hash": name})() for name in ("a", "b"))
+    settings = ("hfcolor-unet-lite0", 192, 0.38, "auto", 1, 0, "", 1.0)
+    for request in (alice, alice, bob):  # one pick firing twice, then another session
+        recolorize({"path": "/tmp/p.png"}, *settings, request=request)
+    assert len(calls) == 2
+    recolorize({"path": "/tmp/p.png"}, *settings[:3], "mode", *settings[4:], request=alice)
+    assert len(calls) == 3
+    shown.record(alice, None)  # a failed run: the same inputs are tried again
+    recolorize({"path": "/tmp/p.png"}, *settings, request=alice)
+    assert len(calls) == 4
+    skipped = recolorize(None, *settings, request=alice)
+    assert len(calls) == 4 and len(skipped) == 3
