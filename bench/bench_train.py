@@ -19,8 +19,8 @@ import train  # noqa: E402
 
 def steps_per_second(preset: str, steps: int, batch: int, crop: int) -> float:
     cfg = train.parse_args([f"--preset={preset}", "--pretrained=false", "--gan_start=0"])
-    model = train._build_model(cfg)
-    d_model = train.create_model(cfg.discriminator) if cfg.gan_weight else None
+    model = train._build_model(cfg, class_names=[])
+    d_model = train._build_discriminator(cfg)
     weights = torch.ones(313) if cfg.ce_weight else None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     d_opt = torch.optim.Adam(d_model.parameters()) if d_model is not None else None
@@ -29,7 +29,7 @@ def steps_per_second(preset: str, steps: int, batch: int, crop: int) -> float:
     timings = []
     for _ in range(steps + 1):  # the first step warms up and is not counted
         start = time.perf_counter()
-        losses, d_loss = train.train_step(cfg, model, model, d_model, weights, rgb, 0, gen)
+        losses, d_loss = train.train_step(cfg, model, d_model, weights, rgb, None, 0, gen)
         opt.zero_grad()
         sum(losses.values()).backward()
         opt.step()
