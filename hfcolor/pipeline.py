@@ -43,7 +43,8 @@ class Settings:
     batch_size: int = 8
 
     def check(self):
-        """Refuse, with what to do, settings that are out of range or of the wrong type."""
+        """Refuse, with what to do, settings that are out of range or of the wrong type; hints
+        become a tuple of Hint and device a torch.device."""
         _check_number("render_size", self.render_size, 32, 2048, "try 192", whole=True)
         _check_number("temperature", self.temperature, 0.01, 2.0, "try 0.38")
         _check_number("saturation", self.saturation, 0.0, 2.0, "1 keeps the model's colours")
