@@ -12,6 +12,8 @@ L_CENTER = 50.0
 L_SCALE = 50.0
 AB_SCALE = 110.0
 """Network inputs are (L - 50) / 50 in [-1, 1]; network ab outputs are ab / 110 in [-1, 1]."""
+CHROMA_FADE_L = 20.0
+"""Colorized photos fade to grey within this many L units of black and white."""
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
@@ -29,6 +31,17 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     lab = clamp_ab(lab.float())
     rgb = kornia.color.lab_to_rgb(lab, clip=True)
     return torch.nan_to_num(rgb, nan=0.0).clamp(0.0, 1.0)
+
+
+def fade_ab_near_black_and_white(lab: torch.Tensor, width: float = CHROMA_FADE_L) -> torch.Tensor:
+    """Scale ab down linearly to 0 within `width` of L = 0 and L = 100.
+
+    sRGB's gamut narrows to a point at black and white, so chroma predicted there cannot be
+    shown: clipping it tints highlights (white came out as (242, 255, 252)) and shifts hue.
+    Fading it is a cheap gamut prior, chosen on the validation photos (README)."""
+    L = lab[..., :1, :, :]
+    fade = (torch.minimum(L, 100.0 - L) / width).clamp(0.0, 1.0)
+    return torch.cat([L, lab[..., 1:, :, :] * fade], dim=-3)
 
 
 def clamp_ab(lab: torch.Tensor) -> torch.Tensor:

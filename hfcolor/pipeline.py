@@ -2,7 +2,8 @@
 
     photo -> io.load_image -> small L at render_size (aspect kept, padded to the model's stride)
           -> model(L, hints, noise) -> ab (regression head) or 313 logits -> quantize.decode
-          -> ab upsampled to the photo's size -> Lab with the photo's own full-resolution L -> RGB
+          -> ab upsampled to the photo's size -> Lab with the photo's own full-resolution L
+          -> ab faded to grey near black and white -> RGB
 
 Only ab is ever upsampled, so the output is exactly as sharp as the input.
 """
@@ -17,7 +18,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from hfcolor import quantize
-from hfcolor.color import AB_SCALE, lab_to_rgb, lightness_from_srgb8, normalize_l, rgb_to_lab
+from hfcolor.color import (
+    AB_SCALE,
+    fade_ab_near_black_and_white,
+    lab_to_rgb,
+    lightness_from_srgb8,
+    normalize_l,
+    rgb_to_lab,
+)
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, as_hints, hints_to_channels
 from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
@@ -258,7 +266,7 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
         rgb = torch.from_numpy(photo.rgb[top:bottom]).to(device).permute(2, 0, 1)[None]
         lightness = lightness_from_srgb8(rgb)
         ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
-        colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
+        colour = lab_to_rgb(fade_ab_near_black_and_white(torch.cat([lightness, ab], dim=1)))
         out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).cpu().numpy()
     if photo.alpha is not None:
         out = np.dstack([out, photo.alpha])

@@ -56,3 +56,17 @@ def test_fast_lightness_equals_the_full_conversion():
     rgb8 = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
     full = rgb_to_lab(rgb8.float() / 255)[:, :1]
     assert torch.allclose(lightness_from_srgb8(rgb8), full, atol=1e-3)
+
+
+def test_chroma_fades_to_grey_at_black_and_white_only():
+    from hfcolor.color import CHROMA_FADE_L, fade_ab_near_black_and_white, lab_to_rgb
+
+    L = torch.tensor([0.0, 100.0, CHROMA_FADE_L / 2, 50.0]).view(1, 1, 1, 4)
+    lab = torch.cat([L, torch.full_like(L, 20.0), torch.full_like(L, -30.0)], dim=1)
+    faded = fade_ab_near_black_and_white(lab)
+    assert torch.equal(faded[:, 0], lab[:, 0])
+    assert faded[0, 1:, 0, :2].abs().max() == 0  # black and white: no chroma left
+    assert torch.allclose(faded[0, 1:, 0, 2], lab[0, 1:, 0, 2] / 2)
+    assert torch.equal(faded[0, 1:, 0, 3], lab[0, 1:, 0, 3])  # mid-grey keeps its colour
+    white = lab_to_rgb(faded)[0, :, 0, 1]
+    assert torch.allclose(white, torch.ones(3))  # not the clipped tint (242, 255, 252)
