@@ -44,6 +44,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -331,17 +332,20 @@ class ShownResults:
 
     def __init__(self):
         self._inputs: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()  # the queue runs two colorizations at once
 
     def shows(self, request: gr.Request | None, inputs: tuple) -> bool:
-        return self._inputs.get(_session(request)) == inputs
+        with self._lock:
+            return self._inputs.get(_session(request)) == inputs
 
     def record(self, request: gr.Request | None, inputs: tuple | None) -> None:
         session = _session(request)
-        self._inputs.pop(session, None)
-        if inputs is not None:
-            self._inputs[session] = inputs
-            while len(self._inputs) > RECENT_SESSIONS:
-                self._inputs.popitem(last=False)
+        with self._lock:
+            self._inputs.pop(session, None)
+            if inputs is not None:
+                self._inputs[session] = inputs
+                while len(self._inputs) > RECENT_SESSIONS:
+                    self._inputs.popitem(last=False)
 
 
 def _session(request: gr.Request | None) -> str:
