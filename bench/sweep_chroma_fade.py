@@ -11,12 +11,10 @@ change per width. Only ab changes; the photo's own lightness is kept either way.
 import argparse
 import sys
 import tempfile
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import hfcolor.pipeline as pipeline  # noqa: E402
-from hfcolor.color import fade_ab_near_black_and_white  # noqa: E402
+import hfcolor.color  # noqa: E402
 from hfcolor.evaluate import evaluate  # noqa: E402
 
 FIGURES = ("psnr", "ciede2000", "colorfulness", "lightness_change")
@@ -31,9 +29,7 @@ def main():
     args = parser.parse_args()
     print(f"| fade width (L) | {' | '.join(FIGURES)} |\n|" + " --- |" * (len(FIGURES) + 1))
     for width in args.widths:
-        # recombine() looks the name up at call time, so replacing it in the module works
-        pipeline.fade_ab_near_black_and_white = (lambda lab: lab) if width == 0 else \
-            partial(fade_ab_near_black_and_white, width=width)
+        hfcolor.color.CHROMA_FADE_L = width  # chroma_fade() reads it at every call
         with tempfile.TemporaryDirectory() as out:
             results = evaluate(args.model, args.data, limit=args.limit, out=out, progress=False)
         row = next(r for r in results["rows"] if r["name"] == "model")

@@ -33,15 +33,16 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(rgb, nan=0.0).clamp(0.0, 1.0)
 
 
-def fade_ab_near_black_and_white(lab: torch.Tensor, width: float = CHROMA_FADE_L) -> torch.Tensor:
-    """Scale ab down linearly to 0 within `width` of L = 0 and L = 100.
+def chroma_fade(L: torch.Tensor) -> torch.Tensor:
+    """The factor (1 in the mid-tones, 0 at L = 0 and 100, linear within CHROMA_FADE_L of them)
+    that colorized ab is scaled by.
 
     sRGB's gamut narrows to a point at black and white, so chroma predicted there cannot be
     shown: clipping it tints highlights (white came out as (242, 255, 252)) and shifts hue.
-    Fading it is a cheap gamut prior, chosen on the validation photos (README)."""
-    L = lab[..., :1, :, :]
-    fade = (torch.minimum(L, 100.0 - L) / width).clamp(0.0, 1.0)
-    return torch.cat([L, lab[..., 1:, :, :] * fade], dim=-3)
+    Fading it is a cheap gamut prior, its width chosen on the validation photos (README)."""
+    if CHROMA_FADE_L <= 0:
+        return torch.ones_like(L)
+    return (torch.minimum(L, 100.0 - L) / CHROMA_FADE_L).clamp(0.0, 1.0)
 
 
 def clamp_ab(lab: torch.Tensor) -> torch.Tensor:

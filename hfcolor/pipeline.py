@@ -20,7 +20,7 @@ from PIL import Image
 from hfcolor import quantize
 from hfcolor.color import (
     AB_SCALE,
-    fade_ab_near_black_and_white,
+    chroma_fade,
     lab_to_rgb,
     lightness_from_srgb8,
     normalize_l,
@@ -266,7 +266,7 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
         rgb = torch.from_numpy(photo.rgb[top:bottom]).to(device).permute(2, 0, 1)[None]
         lightness = lightness_from_srgb8(rgb)
         ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
-        colour = lab_to_rgb(fade_ab_near_black_and_white(torch.cat([lightness, ab], dim=1)))
+        colour = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
         out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).cpu().numpy()
     if photo.alpha is not None:
         out = np.dstack([out, photo.alpha])

@@ -196,11 +196,12 @@ def test_recombine_with_zero_ab_is_the_grey_photo():
 
 def _reference_colorize(photo_rgb, ab_small):
     """The plain path the fast one must match: whole-image interpolation and Lab conversions."""
-    from hfcolor.color import fade_ab_near_black_and_white, lab_to_rgb, rgb_to_lab
+    from hfcolor.color import chroma_fade, lab_to_rgb, rgb_to_lab
 
     rgb = torch.from_numpy(photo_rgb).permute(2, 0, 1)[None].float() / 255
     ab = F.interpolate(ab_small[None], size=rgb.shape[-2:], mode="bilinear", align_corners=False)
-    out = lab_to_rgb(fade_ab_near_black_and_white(torch.cat([rgb_to_lab(rgb)[:, :1], ab], 1)))
+    lightness = rgb_to_lab(rgb)[:, :1]
+    out = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
     return (out[0] * 255).round().byte().permute(1, 2, 0).numpy()
 
 
