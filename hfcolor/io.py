@@ -7,6 +7,7 @@ used raises `ColorizeError` with a message that says what to do.
 Only numpy and Pillow are imported here; torch is only touched when a tensor is passed in.
 """
 
+import functools
 import io
 import os
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from hfcolor.errors import ColorizeError
 
@@ -47,6 +48,8 @@ _SAVE_FORMATS = {
 _FORMATS_WITH_ALPHA = frozenset({"PNG", "WEBP", "TIFF"})
 _SIXTEEN_BIT_GREY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _WIDE_GREY_MODES = frozenset({"I", "F"})
+_ICC_OUTPUT_MODES = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB", "L": "RGB", "I;16": "RGB"}
+"""Modes that littlecms converts to sRGB (alpha kept); other modes keep their pixels."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ def _pil_file_name(image: Image.Image) -> str | None:
 def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool) -> LoadedImage:
     """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's)."""
     image = _apply_exif_orientation(image, in_place)
+    image = _to_srgb(image)
     rgb, alpha = _pil_to_rgb_and_alpha(image)
     return LoadedImage(rgb=rgb, alpha=alpha, name=name)
 
@@ -214,6 +218,29 @@ def _apply_exif_orientation(image: Image.Image, in_place: bool) -> Image.Image:
     except (SyntaxError, ValueError, TypeError, KeyError, OSError):
         # A damaged EXIF block should not cost the user their photo: keep it as stored.
         return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Convert a photo with an embedded ICC profile (Adobe RGB, Gray Gamma 1.8, a press CMYK)
+    to sRGB, the space the models see and untagged outputs are shown in, so the lightness kept
+    is the lightness a viewer shows."""
+    icc = image.info.get("icc_profile")
+    output_mode = _ICC_OUTPUT_MODES.get(image.mode)
+    if not icc or output_mode is None:
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(profile).startswith("sRGB"):
+            return image  # already sRGB (most camera JPEGs): skip half a second at 12 MP
+        return ImageCms.profileToProfile(image, profile, _srgb_profile(), outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        # A damaged profile, or one for another colour space: keep the pixels as stored.
+        return image
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _pil_to_rgb_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

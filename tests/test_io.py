@@ -60,6 +60,29 @@ def header_only_png(width: int, height: int) -> bytes:
     return png_bytes(width, height, 8, 0, first_row)
 
 
+def grey_gamma_profile(gamma: float) -> bytes:
+    """An ICC v2 greyscale profile with a pure gamma curve (Photoshop's "Gray Gamma 1.8")."""
+
+    def s15_fixed(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    white = b"".join(map(s15_fixed, (0.9642, 1.0, 0.8249)))  # D50
+    name = b"Gray Gamma test\0"
+    tags = [
+        (b"desc", b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(79)),
+        (b"wtpt", b"XYZ " + bytes(4) + white),
+        (b"kTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)),
+    ]
+    offset, table, data = 132 + 12 * len(tags), b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + b"lcms" + bytes([2, 0x10, 0, 0])
+              + b"mntrGRAYXYZ " + bytes(12) + b"acsp" + bytes(28) + white + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
 def pixel(loaded: LoadedImage, y: int = 0, x: int = 0) -> tuple[int, ...]:
     return tuple(int(v) for v in loaded.rgb[y, x])
 
@@ -195,6 +218,22 @@ def test_exif_orientation_on_caller_pil_image_leaves_it_alone(tmp_path):
         assert opened.size == (4, 2)
     assert_rgb_uint8(loaded, 4, 2)
     assert loaded.name == "rotated.jpg"
+
+
+def test_icc_tagged_photo_is_converted_to_srgb(tmp_path):
+    # A viewer shows grey 64 under Gray Gamma 1.8 as sRGB 81; the colorized photo keeps that.
+    grey = Image.new("L", (4, 3), 64)
+    path = saved(grey, tmp_path / "scan.jpg", icc_profile=grey_gamma_profile(1.8), quality=100)
+    assert pixel(load_image(path)) == (81, 81, 81)
+    with Image.open(path) as opened:
+        assert pixel(load_image(opened)) == (81, 81, 81)
+
+
+def test_damaged_or_mismatched_icc_profile_keeps_the_pixels(tmp_path):
+    rgb = Image.new("RGB", (4, 3), (64, 64, 64))
+    for name, profile in [("damaged.png", b"not a profile"), ("grey.png", grey_gamma_profile(1.8))]:
+        path = saved(rgb, tmp_path / name, icc_profile=profile)
+        assert pixel(load_image(path)) == (64, 64, 64)
 
 
 # --------------------------------------------------------------------------- other sources
