@@ -283,7 +283,8 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
                 upcoming = jobs[index + 2]
                 loads.append((upcoming, load(upcoming)))
             try:
-                results = colorize(loading.result(), model=net, **options)
+                photo = loading.result()
+                results = colorize(photo, model=net, **options)
             except ColorizeError as err:
                 failures.append((job.source, str(err)))
                 continue
@@ -294,19 +295,20 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
             while len(saves) >= PENDING_SAVES:
                 failures += _finish_save(*saves.popleft())
             results = results if isinstance(results, list) else [results]
-            saves.append((job, saver.submit(save_results, results, job.outputs)))
+            saves.append((job, saver.submit(save_results, results, job.outputs, photo.dpi)))
         while saves:
             failures += _finish_save(*saves.popleft())
     return failures
 
 
-def save_results(results: list, paths: list[Path]) -> None:
-    """Write each (H, W, 3|4) uint8 result; alpha is kept where the format allows it."""
+def save_results(results: list, paths: list[Path], dpi=None) -> None:
+    """Write each (H, W, 3|4) uint8 result; alpha is kept where the format allows it, and the
+    photo's DPI where the format records it (a 600 DPI scan prints at its own size)."""
     from hfcolor.io import save_image
 
     for rgb, path in zip(results, paths, strict=True):
         alpha = rgb[..., 3] if rgb.shape[-1] == 4 else None
-        save_image(rgb[..., :3], path, alpha=alpha)
+        save_image(rgb[..., :3], path, alpha=alpha, dpi=dpi)
 
 
 def _finish_save(job: Job, saving: Future) -> list[tuple]:

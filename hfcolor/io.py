@@ -58,12 +58,14 @@ class LoadedImage:
 
     rgb: uint8 (H, W, 3). alpha: uint8 (H, W), or None when the source had no transparency.
     name: the file name (e.g. "photo.jpg") when loaded from a path or a PIL image that
-    remembers its file, else None.
+    remembers its file, else None. dpi: (x, y) dots per inch the file records (a scan's
+    resolution), for save_image to keep; None when it records none.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     name: str | None = None
+    dpi: tuple[float, float] | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -203,10 +205,20 @@ def _pil_file_name(image: Image.Image) -> str | None:
 
 def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool) -> LoadedImage:
     """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's)."""
+    dpi = _recorded_dpi(image)
     image = _apply_exif_orientation(image, in_place)
     image = _to_srgb(image)
     rgb, alpha = _pil_to_rgb_and_alpha(image)
-    return LoadedImage(rgb=rgb, alpha=alpha, name=name)
+    return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi)
+
+
+def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
+    dpi = image.info.get("dpi")
+    try:
+        x, y = (float(value) for value in dpi)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if x > 0 and y > 0 and np.isfinite([x, y]).all() else None
 
 
 def _apply_exif_orientation(image: Image.Image, in_place: bool) -> Image.Image:
@@ -453,12 +465,14 @@ def _images_in_folder(folder: Path, recursive: bool) -> Iterable[Path]:
 # --------------------------------------------------------------------------- saving
 
 
-def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None) -> Path:
+def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
+               dpi: tuple[float, float] | None = None) -> Path:
     """Write uint8 (H, W, 3) RGB to `path` atomically and return the path written.
 
     The format follows the extension: .png (lossless; added when there is no extension),
     .jpg/.jpeg (quality 95), .webp (quality 95), .bmp, .tif/.tiff. `alpha` (uint8 (H, W)) is
-    put back for PNG, WebP and TIFF and dropped for JPEG and BMP. Parent folders are created.
+    put back for PNG, WebP and TIFF and dropped for JPEG and BMP. `dpi` (LoadedImage.dpi) is
+    recorded by every format but WebP. Parent folders are created.
     """
     _check_rgb_for_saving(rgb, alpha)
     path = Path(path)
@@ -474,7 +488,7 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None) -> Path:
     image = Image.fromarray(np.dstack([rgb, alpha]) if keep_alpha else rgb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(image, path, image_format)
+        _write_atomically(image, path, image_format, dpi)
     except OSError as exc:
         raise ColorizeError(
             f"Cannot write {path} ({exc}); check that the folder is writable."
@@ -509,17 +523,18 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-def _save_options(image_format: str) -> dict:
+def _save_options(image_format: str, dpi: tuple[float, float] | None) -> dict:
+    options = {"dpi": dpi} if dpi else {}
     if image_format == "JPEG":
-        return {"quality": JPEG_QUALITY}
-    if image_format == "WEBP":
-        return {"quality": WEBP_QUALITY}
-    if image_format == "TIFF":
-        return {"compression": "tiff_lzw"}
-    return {}
+        options["quality"] = JPEG_QUALITY
+    elif image_format == "WEBP":
+        options["quality"] = WEBP_QUALITY
+    elif image_format == "TIFF":
+        options["compression"] = "tiff_lzw"
+    return options
 
 
-def _write_atomically(image: Image.Image, path: Path, image_format: str) -> None:
+def _write_atomically(image: Image.Image, path: Path, image_format: str, dpi) -> None:
     """Write to a hidden temporary file beside `path`, then rename it over `path`.
 
     Readers never see a half-written photo, and an interrupted save leaves the old file.
@@ -530,7 +545,7 @@ def _write_atomically(image: Image.Image, path: Path, image_format: str) -> None
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         with os.fdopen(os.open(temp, flags, 0o666), "wb") as file:
-            image.save(file, format=image_format, **_save_options(image_format))
+            image.save(file, format=image_format, **_save_options(image_format, dpi))
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)

@@ -173,6 +173,14 @@ def test_format_alpha_and_hints_on_a_wide_photo(tmp_path, tiny_model_dir, color_
         assert image.mode == "RGBA" and image.size == (100, 40)
 
 
+def test_outputs_keep_the_scan_resolution(tmp_path, tiny_model_dir, color_photos):
+    Image.fromarray(color_photos[0]).save(tmp_path / "scan.jpg", dpi=(600, 600))
+    out = tmp_path / "out"
+    assert main(colorize_args([tmp_path / "scan.jpg"], out, tiny_model_dir)) == 0
+    with Image.open(out / "scan.png") as image:
+        assert np.allclose(image.info["dpi"], (600, 600), atol=0.01)
+
+
 def test_saturation_zero_writes_grey_photos(photo_tree, tmp_path, tiny_model_dir):
     out = tmp_path / "out"
     assert main(colorize_args([photo_tree / "a.png"], out, tiny_model_dir,

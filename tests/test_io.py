@@ -516,6 +516,16 @@ def test_save_jpeg_drops_alpha_and_webp_keeps_it(tmp_path):
     assert load_image(webp).alpha is not None
 
 
+def test_dpi_is_read_and_saved_back(tmp_path):
+    scan = saved(Image.new("L", (8, 6)), tmp_path / "scan.jpg", dpi=(600, 600))
+    loaded = load_image(scan)
+    assert loaded.dpi == (600, 600)
+    assert load_image(np.zeros((6, 8), np.uint8)).dpi is None
+    for name in ("out.png", "out.jpg", "out.tif"):
+        with Image.open(save_image(loaded.rgb, tmp_path / name, dpi=loaded.dpi)) as image:
+            assert np.allclose(image.info["dpi"], (600, 600), atol=0.01)
+
+
 def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
     target = tmp_path / "out.png"
     target.write_bytes(b"old")
