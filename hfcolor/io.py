@@ -123,6 +123,7 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
         # Our limit first: its message ("resize it or pass max_pixels") is the friendlier one.
         _check_size(image.width, image.height, label, max_pixels)
         _check_decompression_bomb(image, label)
+        _check_single_frame(image, label)
         _load_pixels(image, label)
         return _pil_to_loaded(image, name, in_place=True)
 
@@ -170,6 +171,19 @@ def _check_decompression_bomb(image: Image.Image, label: str) -> None:
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and image.width * image.height > limit:
         raise _bomb_error(label, f"{image.width}x{image.height} is above {limit} pixels")
+
+
+def _check_single_frame(image: Image.Image, label: str) -> None:
+    """Refuse animations and multi-page TIFFs rather than colorize their first frame unsaid."""
+    try:
+        frames = getattr(image, "n_frames", 1)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return  # a damaged frame table: _load_pixels says what is wrong with the file
+    if frames > 1 and image.format != "MPO":  # MPO: a camera JPEG with preview pictures
+        raise ColorizeError(
+            f"{label} holds {frames} frames (an animation or a multi-page file); hfcolor "
+            "colorizes one picture per file. Save the frame or page you want as its own file."
+        )
 
 
 def _bomb_error(label: str, reason) -> ColorizeError:

@@ -332,6 +332,23 @@ def test_truncated_file_is_refused(tmp_path, image_format):
         load_image(path)
 
 
+@pytest.mark.parametrize("name", ["pages.tif", "animation.gif", "animation.webp", "animation.png"])
+def test_several_frames_are_refused_not_cut_to_the_first(tmp_path, name):
+    frames = [Image.new("RGB", (8, 6), (v, v, v)) for v in (50, 200)]
+    path = saved(frames[0], tmp_path / name, save_all=True, append_images=frames[1:])
+    with pytest.raises(ColorizeError, match="holds 2 frames.*its own file"):
+        load_image(path)
+
+
+def test_camera_jpeg_with_a_preview_picture_loads_its_photo(tmp_path):
+    photo, preview = Image.new("RGB", (8, 6), (90, 90, 90)), Image.new("RGB", (4, 3))
+    path = saved(photo, tmp_path / "camera.jpg", format="MPO", save_all=True,
+                 append_images=[preview])
+    loaded = load_image(path)
+    assert_rgb_uint8(loaded, 6, 8)
+    assert pixel(loaded) == (90, 90, 90)
+
+
 def test_empty_file_is_refused(tmp_path):
     path = tmp_path / "empty.jpg"
     path.touch()
