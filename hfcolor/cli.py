@@ -210,17 +210,19 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
     """Every photo named by `inputs` with its output path(s) under `out_dir`.
 
     A folder's photos keep their path relative to that folder; files named directly go to the
-    top of out_dir. Photos a folder search finds inside out_dir are skipped, so colorizing a
-    folder into a subfolder of itself does not colorize its own results on the next run.
+    top of out_dir. When out_dir is a subfolder of a folder searched, the photos in it are
+    skipped, so a folder colorized into colour/ does not colorize its own results next run.
+    out_dir being a folder searched itself is refused for the same reason.
     """
     from hfcolor.io import find_images
 
     sources: dict[Path, Path] = {}  # resolved source -> relative output path
     out_resolved = out_dir.resolve()
     for arg in map(Path, inputs):
+        out_is_below = arg.is_dir() and _output_is_below(arg, out_dir)
         for path in find_images(arg):
             resolved = path.resolve()
-            if arg.is_dir() and out_resolved in resolved.parents:
+            if out_is_below and out_resolved in resolved.parents:
                 continue
             relative = path.relative_to(arg) if arg.is_dir() else Path(path.name)
             sources.setdefault(resolved, relative)
@@ -235,6 +237,16 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
             target = _unique_target(target.with_stem(f"{target.stem}_colorized"), fmt, taken)
         jobs.append(Job(source, _sample_paths(target, num_samples)))
     return jobs
+
+
+def _output_is_below(folder: Path, out_dir: Path) -> bool:
+    """Whether out_dir is a subfolder of `folder`; out_dir being `folder` itself is refused."""
+    if folder.resolve() == out_dir.resolve():
+        raise ColorizeError(
+            f"-o {out_dir} is the folder being colorized; give a separate output folder (e.g. "
+            f"-o {folder / 'colour'}), so that colorized photos are never taken for originals."
+        )
+    return folder.resolve() in out_dir.resolve().parents
 
 
 def _unique_target(path: Path, fmt: str, taken: set[Path]) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hfcolor import ColorizeError
 from hfcolor.cli import DECODE_CHOICES, MAX_PIXELS, main, parse_hint, plan_jobs
 
 COMMANDS = ["colorize", "info", "evaluate", "prior"]
@@ -214,6 +215,17 @@ def test_plan_jobs_names_clashes_and_ignores_its_own_output(tmp_path, color_phot
     jobs = plan_jobs([folder], folder / "colour", "png", num_samples=1)
     assert [job.source.name for job in jobs] == ["x.jpg", "x.png"]
     assert [job.outputs[0].name for job in jobs] == ["x.png", "x_png.png"]
+
+
+def test_plan_jobs_refuses_the_searched_folder_as_output_and_allows_its_parent(tmp_path,
+                                                                          color_photos):
+    folder = tmp_path / "project" / "scans"
+    folder.mkdir(parents=True)
+    Image.fromarray(color_photos[0]).save(folder / "a.jpg")
+    with pytest.raises(ColorizeError, match="is the folder being colorized.*separate output"):
+        plan_jobs([folder], folder, "png", num_samples=1)
+    jobs = plan_jobs([folder], tmp_path / "project", "png", num_samples=1)
+    assert [job.outputs[0] for job in jobs] == [tmp_path / "project" / "a.png"]
 
 
 # --------------------------------------------------------------------------- info, prior
