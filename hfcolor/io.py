@@ -232,7 +232,8 @@ def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
         x, y = (float(value) for value in dpi)
     except (TypeError, ValueError):
         return None
-    return (x, y) if x > 0 and y > 0 and np.isfinite([x, y]).all() else None
+    # 1 DPI is what Pillow reports for a TIFF that records no resolution, never a real one.
+    return (x, y) if x > 1 and y > 1 and np.isfinite([x, y]).all() else None
 
 
 def _apply_exif_orientation(image: Image.Image, in_place: bool) -> Image.Image:

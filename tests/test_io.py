@@ -538,6 +538,7 @@ def test_dpi_is_read_and_saved_back(tmp_path):
     loaded = load_image(scan)
     assert loaded.dpi == (600, 600)
     assert load_image(np.zeros((6, 8), np.uint8)).dpi is None
+    assert load_image(saved(Image.new("L", (8, 6)), tmp_path / "no_dpi.tif")).dpi is None
     for name in ("out.png", "out.jpg", "out.tif"):
         with Image.open(save_image(loaded.rgb, tmp_path / name, dpi=loaded.dpi)) as image:
             assert np.allclose(image.info["dpi"], (600, 600), atol=0.01)
