@@ -48,6 +48,9 @@ _SAVE_FORMATS = {
 _FORMATS_WITH_ALPHA = frozenset({"PNG", "WEBP", "TIFF"})
 _SIXTEEN_BIT_GREY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _WIDE_GREY_MODES = frozenset({"I", "F"})
+_MULTI_PICTURE_FORMATS = frozenset({"GIF", "PNG", "TIFF", "WEBP"})
+"""Formats whose frames are separate pictures (animations, pages). Others show one picture
+first: a camera JPEG (MPO) before its previews, a Photoshop file before its layers."""
 _ICC_OUTPUT_MODES = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB", "L": "RGB", "I;16": "RGB"}
 """Modes that littlecms converts to sRGB (alpha kept); other modes keep their pixels."""
 
@@ -179,7 +182,7 @@ def _check_single_frame(image: Image.Image, label: str) -> None:
         frames = getattr(image, "n_frames", 1)
     except (OSError, SyntaxError, ValueError, EOFError):
         return  # a damaged frame table: _load_pixels says what is wrong with the file
-    if frames > 1 and image.format != "MPO":  # MPO: a camera JPEG with preview pictures
+    if frames > 1 and image.format in _MULTI_PICTURE_FORMATS:
         raise ColorizeError(
             f"{label} holds {frames} frames (an animation or a multi-page file); hfcolor "
             "colorizes one picture per file. Save the frame or page you want as its own file."

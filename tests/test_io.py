@@ -340,13 +340,31 @@ def test_several_frames_are_refused_not_cut_to_the_first(tmp_path, name):
         load_image(path)
 
 
-def test_camera_jpeg_with_a_preview_picture_loads_its_photo(tmp_path):
+def layered_psd(width: int, height: int, levels: list[int]) -> bytes:
+    """A greyscale Photoshop file: the composite at levels[0], one plain layer per level."""
+    pixels = width * height
+    extra = bytes(12)  # no mask, no blending ranges, empty name
+    record = (struct.pack(">4iHhI", 0, 0, height, width, 1, 0, 2 + pixels) + b"8BIMnorm"
+              + bytes([255, 0, 0, 0]) + struct.pack(">I", len(extra)) + extra)
+    layers = struct.pack(">h", len(levels)) + record * len(levels)
+    layers += b"".join(bytes(2) + bytes([level]) * pixels for level in levels)
+    layers += bytes(len(layers) % 2)
+    section = struct.pack(">I", len(layers)) + layers
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 1, height, width, 8, 1) + bytes(8)
+    composite = bytes(2) + bytes([levels[0]]) * pixels
+    return header + struct.pack(">I", len(section)) + section + composite
+
+
+def test_camera_jpeg_previews_and_photoshop_layers_are_not_refused(tmp_path):
     photo, preview = Image.new("RGB", (8, 6), (90, 90, 90)), Image.new("RGB", (4, 3))
-    path = saved(photo, tmp_path / "camera.jpg", format="MPO", save_all=True,
-                 append_images=[preview])
-    loaded = load_image(path)
-    assert_rgb_uint8(loaded, 6, 8)
-    assert pixel(loaded) == (90, 90, 90)
+    camera = saved(photo, tmp_path / "camera.jpg", format="MPO", save_all=True,
+                   append_images=[preview])
+    layered = tmp_path / "restored.psd"
+    layered.write_bytes(layered_psd(8, 6, [90, 200]))
+    for path in (camera, layered):
+        loaded = load_image(path)
+        assert_rgb_uint8(loaded, 6, 8)
+        assert pixel(loaded) == (90, 90, 90)
 
 
 def test_empty_file_is_refused(tmp_path):
