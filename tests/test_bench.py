@@ -4,11 +4,30 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import bench_train  # noqa: E402
+import sweep_chroma_shaping as shaping  # noqa: E402
+
+from hfcolor.color import lab_to_rgb, rgb_to_lab  # noqa: E402
 
 
 @pytest.mark.parametrize("preset", ["regression", "default"])
 def test_bench_train_runs_real_steps(preset):
     assert bench_train.steps_per_second(preset, steps=1, batch=2, crop=32) > 0
+
+
+def test_chroma_shaping_variants_do_what_their_names_say():
+    ab = torch.tensor([[[[10.0, 60.0]], [[0.0, 0.0]]]])  # chroma 10 and 60
+    assert torch.equal(shaping.shape_chroma(ab, shaping.parse_variant("scale=1")), ab)
+    weak, strong = shaping.shape_chroma(ab, shaping.parse_variant("below=2"))[0, 0, 0]
+    assert weak == pytest.approx(10 * 10 / 30) and strong == 60
+    inside = rgb_to_lab(torch.tensor([0.2, 0.5, 0.3]).view(1, 3, 1, 1))
+    assert torch.allclose(shaping.gamut_mapped_lab_to_rgb(inside), lab_to_rgb(inside), atol=1e-5)
+    outside = torch.tensor([90.0, -100.0, 100.0]).view(1, 3, 1, 1)  # far outside sRGB
+    mapped = rgb_to_lab(shaping.gamut_mapped_lab_to_rgb(outside))
+    assert mapped[0, 0].item() == pytest.approx(90.0, abs=0.5)  # lightness kept, unlike clipping
+    hue = torch.atan2(mapped[0, 2], mapped[0, 1]).item()
+    assert hue == pytest.approx(torch.atan2(torch.tensor(100.0), torch.tensor(-100.0)).item(),
+                                abs=0.05)
