@@ -394,6 +394,15 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None, shown: Show
     return colorize_endpoint
 
 
+def clamp(value, low, high):
+    """A slider value as the slider shows it: a number typed in its box arrives as typed, and
+    the slider pulls it into its range only afterwards."""
+    try:
+        return min(max(float(value), low), high)
+    except (TypeError, ValueError):
+        return value  # the endpoint says what is wrong with it
+
+
 def make_auto_handler(colorize_endpoint, shown: ShownResults):
     """Re-colorize after the photo, a hint or a setting changes; nothing to do without a
     photo, nor when the screen already shows these inputs' result (some browser events fire
@@ -401,6 +410,10 @@ def make_auto_handler(colorize_endpoint, shown: ShownResults):
 
     def recolorize(image, model, render_size, temperature, decode, num_samples, seed, hints,
                    saturation, request: gr.Request, progress=PROGRESS):
+        render_size, num_samples = clamp(render_size, *RENDER_SIZES), clamp(num_samples, 1,
+                                                                            MAX_SAMPLES)
+        temperature, saturation = clamp(temperature, *TEMPERATURES), clamp(saturation,
+                                                                           *SATURATIONS)
         settings = (model, render_size, temperature, decode, num_samples, seed, hints, saturation)
         if not image or shown.shows(request, (_photo_key(image), *settings)):
             return gr.skip(), gr.skip(), gr.skip()
@@ -460,8 +473,18 @@ CSS = """
 #download .empty { min-height: 5rem; height: 5rem; }
 """
 
+# A slider's number box sends "release" (what the end of a drag sends, and what re-colorizes)
+# when it loses focus but not on Enter; so Enter leaves the box.
+HEAD = """<script>
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches("input[aria-label^='number input for']")) {
+    event.target.blur();
+  }
+});
+</script>"""
+
 THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="sky", neutral_hue="stone")
-LAUNCH_OPTIONS = {"max_file_size": MAX_UPLOAD, "theme": THEME, "css": CSS}
+LAUNCH_OPTIONS = {"max_file_size": MAX_UPLOAD, "theme": THEME, "css": CSS, "head": HEAD}
 """What `python app.py` passes to launch(); tests pass it too, beside their own host and port."""
 
 
@@ -600,7 +623,7 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
     gr.on([page.rerun.change, page.render_size.release, page.temperature.release,
            page.saturation.release,
            page.decode.select, page.num_samples.release, page.model.select, page.seed.submit,
-           page.hints.submit],
+           page.seed.blur, page.hints.submit],
           make_auto_handler(endpoint, shown), page.inputs, page.outputs, preprocess=False,
           trigger_mode="always_last", concurrency_id="colorize", api_visibility="private")
     forget = {"fn": forget_hints, "inputs": None, "outputs": [page.hints, page.rerun], **bump}

@@ -232,3 +232,18 @@ def test_an_automatic_run_is_skipped_when_the_screen_shows_its_result():
     assert len(calls) == 4
     skipped = recolorize(None, *settings, request=alice)
     assert len(calls) == 4 and len(skipped) == 3
+
+
+def test_an_out_of_range_value_typed_in_a_slider_box_runs_as_the_slider_shows_it():
+    shown, calls = app.ShownResults(), []
+
+    def endpoint(image, *settings, request, progress):
+        calls.append(settings)
+        shown.record(request, (image["path"], *settings))
+
+    recolorize = app.make_auto_handler(endpoint, shown)
+    alice = type("Request", (), {"session_hash": "a"})()
+    recolorize({"path": "/p.png"}, "m", 5000, 0, "auto", 9, 0, "", -1, request=alice)
+    assert calls == [("m", 768, 0.05, "auto", 8, 0, "", 0)]
+    recolorize({"path": "/p.png"}, "m", 768, 0.05, "auto", 8, 0, "", 0, request=alice)
+    assert len(calls) == 1  # the slider's clamped value arrives next: already on screen

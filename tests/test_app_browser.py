@@ -170,3 +170,26 @@ def test_a_bad_file_shows_an_error_toast(page, tmp_path, grey_photo):
     assert toast.first.is_visible()
     upload(page, grey_photo)  # the server keeps serving
     wait_for_result(page)
+
+
+def test_a_value_typed_in_a_slider_box_recolorizes_once(page, grey_photo, monkeypatch):
+    sizes, colorize_photo = [], app.colorize_photo
+
+    def counted(*args, **kwargs):
+        sizes.append(args[2])  # the render size
+        return colorize_photo(*args, **kwargs)
+
+    monkeypatch.setattr(app, "colorize_photo", counted)
+    upload(page, grey_photo)
+    wait_for_result(page)
+    before = download_href(page)
+    box = page.get_by_label("number input for Render size")
+    box.fill("5000")  # out of range: the slider shows 768, and the result is for 768
+    box.press("Enter")
+    page.wait_for_function(f"() => !document.querySelector('#download a[href=\"{before}\"]')")
+    wait_for_result(page)
+    box.click()  # focusing and leaving the box again changes nothing: no run
+    page.locator("#hint-list textarea").click()
+    page.wait_for_timeout(1500)
+    assert [float(size) for size in sizes] == [192, 768] and box.input_value() == "768"
+    assert not page.get_by_test_id("toast-body").count()
