@@ -152,12 +152,19 @@ def describe_model(value: str, allowed: list[ModelChoice]) -> str:
     return f"{type(net).__name__} · {millions:.1f} M parameters · {head} · {hints}"
 
 
+def toast_error(title: str, message: str, print_exception: bool = False) -> gr.Error:
+    """An error the page shows as a toast. Gradio 6.31 heads every error toast "Error" and
+    ignores the title, so the message itself starts with what failed (API callers see it too).
+    """
+    return gr.Error(f"{title}: {message}", title=title, print_exception=print_exception)
+
+
 def model_info_update(value: str, allowed: list[ModelChoice]) -> gr.Dropdown:
     """The dropdown's description of the model just chosen (loading it now)."""
     try:
         return gr.Dropdown(info=describe_model(value, allowed))
     except ColorizeError as err:
-        raise gr.Error(str(err), title="Cannot load the model", print_exception=False) from err
+        raise toast_error("Cannot load the model", str(err)) from err
 
 
 # --------------------------------------------------------------------------- inputs
@@ -386,10 +393,10 @@ def make_handler(allowed: list[ModelChoice], max_pixels: int | None, shown: Show
             shown.record(request, inputs)
             return result
         except ColorizeError as err:
-            raise gr.Error(str(err), title="Cannot colorize", print_exception=False) from err
+            raise toast_error("Cannot colorize", str(err)) from err
         except (MemoryError, torch.OutOfMemoryError) as err:
-            raise gr.Error("Out of memory: try a smaller photo, render size or fewer samples.",
-                           title="Cannot colorize") from err
+            raise toast_error("Cannot colorize", "out of memory: try a smaller photo, render "
+                              "size or fewer samples.", print_exception=True) from err
 
     return colorize_endpoint
 
@@ -438,7 +445,7 @@ def add_hint(hints: str, color: str, event: gr.SelectData) -> tuple[str, int]:
     try:
         line = format_hint(x, y, normalize_color(color))
     except ColorizeError as err:
-        raise gr.Error(str(err), print_exception=False) from err
+        raise toast_error("Cannot add the hint", str(err)) from err
     return "\n".join(filter(None, [(hints or "").strip(), line])), rerun_token()
 
 

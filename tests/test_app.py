@@ -171,7 +171,7 @@ def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
 
 
 def test_missing_photo_is_explained(client):
-    with pytest.raises(AppError, match="Upload a black-and-white photo first"):
+    with pytest.raises(AppError, match="^Cannot colorize: Upload a black-and-white photo first"):
         client.predict(None, api_name="/colorize")
 
 
@@ -186,6 +186,17 @@ def test_missing_photo_is_explained(client):
 )
 def test_colour_picker_values_are_normalized(value, expected):
     assert app.normalize_color(value) == expected
+
+
+def test_every_error_toast_says_what_failed():
+    """Gradio heads every error toast "Error", whatever its title: the message must say it."""
+    click = app.gr.SelectData(None, {"index": [3, 4], "value": None})
+    with pytest.raises(app.gr.Error) as bad_colour:
+        app.add_hint("", "chartreuse", click)
+    assert bad_colour.value.message.startswith("Cannot add the hint: Colour 'chartreuse'")
+    with pytest.raises(app.gr.Error) as unknown_model:
+        app.model_info_update("x", [])
+    assert unknown_model.value.message.startswith("Cannot load the model: Unknown model 'x'")
 
 
 def test_unreadable_colour_is_refused():

@@ -165,7 +165,7 @@ def test_a_bad_file_shows_an_error_toast(page, tmp_path, grey_photo):
     bad = tmp_path / "letter.png"
     bad.write_text("Dear colleague, this is not a photo.")
     upload(page, bad)
-    toast = page.get_by_test_id("toast-body").filter(has_text="letter.png is not an image")
+    toast = page.get_by_test_id("toast-body").filter(has_text="Cannot colorize: letter.png is not an image")
     toast.first.wait_for()
     assert toast.first.is_visible()
     upload(page, grey_photo)  # the server keeps serving
