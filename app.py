@@ -478,6 +478,10 @@ CSS = """
 #hint-list textarea { font-family: var(--font-mono); }
 #dice { align-self: end; }
 #download .empty { min-height: 5rem; height: 5rem; }
+/* The samples gallery keeps a tall box whatever it holds: fit it to its thumbnails instead. */
+#samples .grid-wrap { min-height: 0; height: auto; max-height: none; }
+#samples .grid-container { padding-top: var(--size-10); }  /* clear of the floating label */
+#samples .caption-label { font-size: var(--text-xs); padding: 0 var(--size-1-5); }
 """
 
 # A slider's number box sends "release" (what the end of a drag sends, and what re-colorizes)
@@ -567,11 +571,12 @@ def result_panel():
     comparison = gr.ImageSlider(label="Before and after", format="png", type="filepath",
                                 image_mode=None, height=PANEL_HEIGHT, interactive=False,
                                 buttons=["fullscreen"], elem_id="comparison")
+    # Clicking a sample shows it in the comparison above, so no preview of its own.
+    gallery = gr.Gallery(label="Samples (click one to compare)", format="png", columns=4,
+                         height="auto", object_fit="contain", allow_preview=False,
+                         visible=False, interactive=False, elem_id="samples")
     files = gr.File(label="Download (full-resolution PNG)", file_count="multiple",
                     interactive=False, elem_id="download")
-    gallery = gr.Gallery(label="Samples (click one to compare)", format="png", columns=4,
-                         height=260, object_fit="contain", visible=False, interactive=False,
-                         elem_id="samples")
     return comparison, files, gallery
 
 

@@ -193,3 +193,20 @@ def test_a_value_typed_in_a_slider_box_recolorizes_once(page, grey_photo, monkey
     page.wait_for_timeout(1500)
     assert [float(size) for size in sizes] == [192, 768] and box.input_value() == "768"
     assert not page.get_by_test_id("toast-body").count()
+
+
+def test_the_samples_gallery_fits_its_thumbnails_and_a_click_compares_one(page, grey_photo):
+    upload(page, grey_photo)
+    wait_for_result(page)
+    box = page.get_by_label("number input for Samples")
+    box.fill("3")
+    box.press("Enter")
+    page.locator("#download a[download$='-colorized-3.png']").wait_for()
+    page.locator("#samples .thumbnail-item").nth(2).wait_for()
+    gallery = page.locator("#samples").bounding_box()
+    thumbnails = page.locator("#samples .grid-container").bounding_box()
+    assert gallery["height"] < thumbnails["height"] + 30  # no empty box under them
+    page.locator("#samples .thumbnail-item").nth(2).click()
+    page.wait_for_function("() => [...document.querySelectorAll('#comparison img')]"
+                           ".some(i => i.src.includes('preview-3'))")
+    assert page.locator("#samples .thumbnail-item").count() == 3  # no preview of its own
