@@ -307,20 +307,22 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
             while len(saves) >= PENDING_SAVES:
                 failures += _finish_save(*saves.popleft())
             results = results if isinstance(results, list) else [results]
-            saves.append((job, saver.submit(save_results, results, job.outputs, photo.dpi)))
+            saves.append((job, saver.submit(save_results, results, job.outputs, photo)))
         while saves:
             failures += _finish_save(*saves.popleft())
     return failures
 
 
-def save_results(results: list, paths: list[Path], dpi=None) -> None:
+def save_results(results: list, paths: list[Path], photo=None) -> None:
     """Write each (H, W, 3|4) uint8 result; alpha is kept where the format allows it, and the
-    photo's DPI where the format records it (a 600 DPI scan prints at its own size)."""
+    photo's (a LoadedImage's) DPI and EXIF where the format records them (a 600 DPI scan prints
+    at its own size, with its caption, date and copyright)."""
     from hfcolor.io import save_image
 
+    dpi, exif = (photo.dpi, photo.exif) if photo is not None else (None, None)
     for rgb, path in zip(results, paths, strict=True):
         alpha = rgb[..., 3] if rgb.shape[-1] == 4 else None
-        save_image(rgb[..., :3], path, alpha=alpha, dpi=dpi)
+        save_image(rgb[..., :3], path, alpha=alpha, dpi=dpi, exif=exif)
 
 
 def _finish_save(job: Job, saving: Future) -> list[tuple]:

@@ -10,6 +10,7 @@ Only numpy and Pillow are imported here; torch is only touched when a tensor is 
 import functools
 import io
 import os
+import struct
 import sys
 import uuid
 from collections.abc import Iterable
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from hfcolor import __version__
 from hfcolor.errors import ColorizeError
 
 MAX_PIXELS = 60_000_000
@@ -53,6 +55,10 @@ _MULTI_PICTURE_FORMATS = frozenset({"GIF", "PNG", "TIFF", "WEBP"})
 first: a camera JPEG (MPO) before its previews, a Photoshop file before its layers."""
 _ICC_OUTPUT_MODES = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB", "L": "RGB", "I;16": "RGB"}
 """Modes that littlecms converts to sRGB (alpha kept); other modes keep their pixels."""
+_EXIF_KEPT_TAGS = (0x010E, 0x010F, 0x0110, 0x0132, 0x013B, 0x8298)
+"""ImageDescription, Make, Model, DateTime, Artist, Copyright: what a photo's EXIF says about it
+(orientation, thumbnails and pixel layout describe the file, not the photo, and are dropped)."""
+_EXIF_DROPPED_SUB_TAGS = frozenset({0x927C, 0xA002, 0xA003})  # MakerNote, pixel width/height
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,16 @@ class LoadedImage:
     rgb: uint8 (H, W, 3). alpha: uint8 (H, W), or None when the source had no transparency.
     name: the file name (e.g. "photo.jpg") when loaded from a path or a PIL image that
     remembers its file, else None. dpi: (x, y) dots per inch the file records (a scan's
-    resolution), for save_image to keep; None when it records none.
+    resolution), for save_image to keep; None when it records none. exif: the EXIF block of
+    what the file says about the photo (caption, date, artist, copyright, camera, GPS), for
+    save_image to keep; None when it says nothing.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     name: str | None = None
     dpi: tuple[float, float] | None = None
+    exif: bytes | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -222,11 +231,11 @@ def _pil_file_name(image: Image.Image) -> str | None:
 
 def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool) -> LoadedImage:
     """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's)."""
-    dpi = _recorded_dpi(image)
+    dpi, exif = _recorded_dpi(image), _recorded_exif(image)
     image = _apply_exif_orientation(image, in_place)
     image = _to_srgb(image)
     rgb, alpha = _pil_to_rgb_and_alpha(image)
-    return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi)
+    return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif)
 
 
 def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
@@ -237,6 +246,27 @@ def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
         return None
     # 1 DPI is what Pillow reports for a TIFF that records no resolution, never a real one.
     return (x, y) if x > 1 and y > 1 and np.isfinite([x, y]).all() else None
+
+
+def _recorded_exif(image: Image.Image) -> bytes | None:
+    """The photo's descriptive EXIF, with Software naming hfcolor; None when there is none."""
+    try:
+        source = image.getexif()
+        kept = Image.Exif()
+        for tag in _EXIF_KEPT_TAGS:
+            if tag in source:
+                kept[tag] = source[tag]
+        for ifd in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+            values = {k: v for k, v in source.get_ifd(ifd).items()
+                      if k not in _EXIF_DROPPED_SUB_TAGS}
+            if values:
+                kept.get_ifd(ifd).update(values)
+        if not len(kept):
+            return None
+        kept[0x0131] = f"hfcolor {__version__}"  # Software: what made these colours
+        return kept.tobytes()
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
+        return None  # a damaged EXIF block costs the metadata, never the photo
 
 
 def _apply_exif_orientation(image: Image.Image, in_place: bool) -> Image.Image:
@@ -484,13 +514,15 @@ def _images_in_folder(folder: Path, recursive: bool) -> Iterable[Path]:
 
 
 def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
-               dpi: tuple[float, float] | None = None) -> Path:
+               dpi: tuple[float, float] | None = None, exif: bytes | None = None) -> Path:
     """Write uint8 (H, W, 3) RGB to `path` atomically and return the path written.
 
     The format follows the extension: .png (lossless; added when there is no extension),
     .jpg/.jpeg (quality 95), .webp (quality 95), .bmp, .tif/.tiff. `alpha` (uint8 (H, W)) is
     put back for PNG, WebP and TIFF and dropped for JPEG and BMP. `dpi` (LoadedImage.dpi) is
-    recorded by every format but WebP. Parent folders are created.
+    recorded by every format but WebP, `exif` (LoadedImage.exif) by every format but BMP (TIFF
+    keeps its main tags: caption, date, artist, copyright).
+    Parent folders are created.
     """
     _check_rgb_for_saving(rgb, alpha)
     path = Path(path)
@@ -506,7 +538,7 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
     image = Image.fromarray(np.dstack([rgb, alpha]) if keep_alpha else rgb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(image, path, image_format, dpi)
+        _write_atomically(image, path, image_format, _save_options(image_format, dpi, exif))
     except OSError as exc:
         raise ColorizeError(
             f"Cannot write {path} ({exc}); check that the folder is writable."
@@ -541,8 +573,10 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-def _save_options(image_format: str, dpi: tuple[float, float] | None) -> dict:
+def _save_options(image_format: str, dpi: tuple[float, float] | None, exif: bytes | None) -> dict:
     options = {"dpi": dpi} if dpi else {}
+    if exif and image_format != "BMP":
+        options["exif"] = _main_ifd_only(exif) if image_format == "TIFF" else exif
     if image_format == "JPEG":
         options["quality"] = JPEG_QUALITY
     elif image_format == "WEBP":
@@ -552,7 +586,16 @@ def _save_options(image_format: str, dpi: tuple[float, float] | None) -> dict:
     return options
 
 
-def _write_atomically(image: Image.Image, path: Path, image_format: str, dpi) -> None:
+def _main_ifd_only(exif: bytes) -> bytes:
+    """libtiff cannot write EXIF's sub-IFDs (date taken, GPS) into a TIFF: keep the main tags."""
+    main = Image.Exif()
+    main.load(exif)
+    for pointer in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+        main.pop(pointer, None)
+    return main.tobytes()
+
+
+def _write_atomically(image: Image.Image, path: Path, image_format: str, options: dict) -> None:
     """Write to a hidden temporary file beside `path`, then rename it over `path`.
 
     Readers never see a half-written photo, and an interrupted save leaves the old file.
@@ -563,7 +606,7 @@ def _write_atomically(image: Image.Image, path: Path, image_format: str, dpi) ->
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         with os.fdopen(os.open(temp, flags, 0o666), "wb") as file:
-            image.save(file, format=image_format, **_save_options(image_format, dpi))
+            image.save(file, format=image_format, **options)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)

@@ -182,6 +182,21 @@ def test_outputs_keep_the_scan_resolution(tmp_path, tiny_model_dir, color_photos
         assert np.allclose(image.info["dpi"], (600, 600), atol=0.01)
 
 
+def test_outputs_keep_the_caption_and_copyright(tmp_path, tiny_model_dir, color_photos):
+    exif = Image.Exif()
+    exif[0x010E], exif[0x8298] = "Grandma at the lake, 1952", "(c) the family"
+    Image.fromarray(color_photos[0]).save(tmp_path / "scan.jpg", exif=exif)
+    out = tmp_path / "out"
+    assert main(colorize_args([tmp_path / "scan.jpg"], out, tiny_model_dir, "--num-samples",
+                              "2", "--seed", "3")) == 0
+    outputs = sorted(out.iterdir())
+    assert len(outputs) == 2
+    for output in outputs:
+        with Image.open(output) as image:
+            assert image.getexif()[0x010E] == "Grandma at the lake, 1952", output.name
+            assert image.getexif()[0x8298] == "(c) the family"
+
+
 def test_saturation_zero_writes_grey_photos(photo_tree, tmp_path, tiny_model_dir):
     out = tmp_path / "out"
     assert main(colorize_args([photo_tree / "a.png"], out, tiny_model_dir,

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import ExifTags, Image
 
 from hfcolor.errors import ColorizeError
 from hfcolor.io import (
@@ -560,6 +560,40 @@ def test_dpi_is_read_and_saved_back(tmp_path):
     for name in ("out.png", "out.jpg", "out.tif"):
         with Image.open(save_image(loaded.rgb, tmp_path / name, dpi=loaded.dpi)) as image:
             assert np.allclose(image.info["dpi"], (600, 600), atol=0.01)
+
+
+def _described_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: a viewer turns it upright
+    exif[0x010E], exif[0x8298] = "Grandma at the lake, 1952", "(c) the family"
+    exif.get_ifd(ExifTags.IFD.Exif)[0x9003] = "1952:07:04 10:00:00"  # DateTimeOriginal
+    return exif
+
+
+def test_exif_caption_date_and_copyright_are_kept_orientation_is_not(tmp_path):
+    scan = saved(Image.new("L", (8, 6)), tmp_path / "scan.jpg", exif=_described_exif())
+    loaded = load_image(scan)
+    assert loaded.rgb.shape[:2] == (8, 6)  # turned upright by its orientation
+    for name in ("out.png", "out.jpg", "out.webp", "out.tif"):
+        with Image.open(save_image(loaded.rgb, tmp_path / name, exif=loaded.exif)) as image:
+            exif = image.getexif()
+            assert exif[0x010E] == "Grandma at the lake, 1952" and exif[0x8298] == "(c) the family"
+            if image.format != "TIFF":  # libtiff writes no sub-IFDs
+                assert exif.get_ifd(ExifTags.IFD.Exif)[0x9003] == "1952:07:04 10:00:00"
+            assert exif[0x0131].startswith("hfcolor ")  # Software
+            assert 0x0112 not in exif and image.size == (6, 8)  # upright, and not turned again
+    assert load_image(saved(Image.new("L", (8, 6)), tmp_path / "plain.png")).exif is None
+
+
+def test_tiff_layout_tags_are_not_taken_for_exif(tmp_path):
+    tiff = saved(Image.new("L", (8, 6)), tmp_path / "scan.tif", dpi=(300, 300))
+    assert load_image(tiff).exif is None  # width, strips, compression: the file's, not the photo's
+
+
+def test_damaged_exif_costs_the_metadata_not_the_photo(tmp_path):
+    broken = saved(Image.new("L", (8, 6)), tmp_path / "broken.jpg", exif=b"Exif\x00\x00MM\x00*junk")
+    loaded = load_image(broken)
+    assert loaded.rgb.shape == (6, 8, 3) and loaded.exif is None
 
 
 def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
