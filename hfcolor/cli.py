@@ -214,7 +214,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
     skipped, so a folder colorized into colour/ does not colorize its own results next run.
     out_dir being a folder searched itself is refused for the same reason.
     """
-    from hfcolor.io import find_images
+    from hfcolor.io import IMAGE_EXTENSIONS, find_images
 
     sources: dict[Path, Path] = {}  # resolved source -> relative output path
     out_resolved = out_dir.resolve()
@@ -228,7 +228,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
             sources.setdefault(resolved, relative)
     if not sources:
         raise ColorizeError(f"No photos found in {', '.join(map(str, inputs))} (looked for "
-                            ".jpg, .jpeg, .png, .webp, .bmp, .tif, .tiff).")
+                            f"{', '.join(sorted(IMAGE_EXTENSIONS))}).")
     taken: set[Path] = set()
     jobs = []
     for source, relative in sorted(sources.items(), key=lambda item: str(item[1])):

@@ -29,7 +29,9 @@ MAX_PIXELS = 60_000_000
 MAX_ASPECT_RATIO = 20.0
 """Longer side / shorter side above this is refused (very long panoramas)."""
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif",
+                              ".tiff", ".gif"})
+"""What folder searches take (.jfif: how Windows browsers save JPEGs; animated GIFs refused)."""
 
 JPEG_QUALITY = 95
 WEBP_QUALITY = 95
@@ -475,7 +477,7 @@ def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> 
 
 
 def is_image_file(path) -> bool:
-    """Whether the path has a photo extension (jpg, jpeg, png, webp, bmp, tif, tiff)."""
+    """Whether the path has a photo extension (IMAGE_EXTENSIONS: jpg, png, webp, tif, ...)."""
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 

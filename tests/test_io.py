@@ -504,6 +504,8 @@ def test_find_images_in_nested_folders(tmp_path):
         "album/.thumbs/t.jpg",
         "album/2020/summer/c.webp",
         "album/2020/d.tiff",
+        "album/e.jfif",
+        "album/f.gif",
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).touch()
@@ -514,10 +516,13 @@ def test_find_images_in_nested_folders(tmp_path):
         album / "2020/summer/c.webp",
         album / "A.PNG",
         album / "b.jpg",
+        album / "e.jfif",
+        album / "f.gif",
     ]
-    assert find_images([album], recursive=False) == [album / "A.PNG", album / "b.jpg"]
+    top = [album / "A.PNG", album / "b.jpg", album / "e.jfif", album / "f.gif"]
+    assert find_images([album], recursive=False) == top
     named = find_images([str(album / "notes.txt"), album / "b.jpg", album], recursive=False)
-    assert named == [album / "A.PNG", album / "b.jpg", album / "notes.txt"]
+    assert named == top + [album / "notes.txt"]
     with pytest.raises(ColorizeError, match="does not exist"):
         find_images([album / "missing.jpg"])
 
