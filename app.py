@@ -287,9 +287,10 @@ def save_preview(pixels: np.ndarray, path: Path) -> str:
     return str(path)
 
 
-def save_full(pixels: np.ndarray, path: Path) -> str:
+def save_full(pixels: np.ndarray, path: Path, photo: LoadedImage) -> str:
+    """The download: full resolution, with the photo's DPI and EXIF (caption, date, copyright)."""
     rgb, alpha = (pixels[..., :3], pixels[..., 3]) if pixels.shape[2] == 4 else (pixels, None)
-    return str(save_image(np.ascontiguousarray(rgb), path, alpha))
+    return str(save_image(np.ascontiguousarray(rgb), path, alpha, dpi=photo.dpi, exif=photo.exif))
 
 
 def grey_version(photo: LoadedImage) -> np.ndarray:
@@ -328,7 +329,7 @@ def save_results(photo: LoadedImage, results: list[np.ndarray], stem: str):
     previews = [save_preview(rgb, folder / f"{stem}-preview-{i + 1}.png")
                 for i, rgb in enumerate(results)]
     suffixes = [""] if len(results) == 1 else [f"-{i + 1}" for i in range(len(results))]
-    files = [save_full(rgb, folder / f"{stem}-colorized{suffix}.png")
+    files = [save_full(rgb, folder / f"{stem}-colorized{suffix}.png", photo)
              for rgb, suffix in zip(results, suffixes, strict=True)]
     gallery = [(path, f"Sample {i + 1}") for i, path in enumerate(previews)]
     return (grey, previews[0]), gallery, files
@@ -482,6 +483,16 @@ CSS = """
 #samples .grid-wrap { min-height: 0; height: auto; max-height: none; }
 #samples .grid-container { padding-top: var(--size-10); }  /* clear of the floating label */
 #samples .caption-label { font-size: var(--text-xs); padding: 0 var(--size-1-5); }
+/* One column on a phone: the result right under the photo and its button, not below the
+   examples and hints (a phone user saw nothing happen after an upload). */
+@media (max-width: 767px) {
+  #workspace { flex-direction: column; }
+  #workspace > .column { display: contents; }
+  #workspace > .column > * { order: 4; }
+  #workspace > .column > #photo, #workspace > .column > #colorize { order: 1; }
+  #workspace > .column > #comparison, #workspace > .column > #samples { order: 2; }
+  #workspace > .column > #download { order: 3; }
+}
 """
 
 # A slider's number box sends "release" (what the end of a drag sends, and what re-colorizes)
@@ -542,7 +553,7 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
     with gr.Blocks(title="hfcolor: colorize black-and-white photos",
                    delete_cache=(KEEP_OUTPUTS_S, KEEP_OUTPUTS_S)) as demo:
         gr.HTML(DESCRIPTION)
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="workspace"):
             with gr.Column(scale=1):
                 photo, colorize_button, examples = photo_panel()
                 color, hints, clear_hints = hints_panel()

@@ -92,6 +92,18 @@ def test_samples_come_back_as_gallery_and_files(client, grey_photo):
     assert not np.array_equal(pixels[0], pixels[1])
 
 
+def test_the_download_keeps_the_scan_dpi_and_caption(client, tmp_path):
+    exif = Image.Exif()
+    exif[0x010E], exif[0x8298] = "Three sisters, 1860", "(c) the family"
+    scan = tmp_path / "scan.jpg"
+    Image.new("L", (120, 80), 128).save(scan, dpi=(600, 600), exif=exif)
+    _, _, files = colorize(client, scan)
+    with Image.open(files[0]) as result:
+        assert np.allclose(result.info["dpi"], (600, 600), atol=0.01)
+        assert result.getexif()[0x010E] == "Three sisters, 1860"
+        assert result.getexif()[0x8298] == "(c) the family"
+
+
 def test_saturation_zero_gives_the_grey_photo(client, grey_photo):
     assert colour_spread(colorize(client, grey_photo, saturation=0.0)[2][0]) == 0
 

@@ -165,7 +165,8 @@ def test_a_bad_file_shows_an_error_toast(page, tmp_path, grey_photo):
     bad = tmp_path / "letter.png"
     bad.write_text("Dear colleague, this is not a photo.")
     upload(page, bad)
-    toast = page.get_by_test_id("toast-body").filter(has_text="Cannot colorize: letter.png is not an image")
+    toast = page.get_by_test_id("toast-body").filter(
+        has_text="Cannot colorize: letter.png is not an image")
     toast.first.wait_for()
     assert toast.first.is_visible()
     upload(page, grey_photo)  # the server keeps serving
@@ -210,3 +211,21 @@ def test_the_samples_gallery_fits_its_thumbnails_and_a_click_compares_one(page, 
     page.wait_for_function("() => [...document.querySelectorAll('#comparison img')]"
                            ".some(i => i.src.includes('preview-3'))")
     assert page.locator("#samples .thumbnail-item").count() == 3  # no preview of its own
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_result_sits_under_the_photo_on_a_phone_beside_it_on_a_desktop(browser, demo_url,
+                                                                         width):
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    try:
+        page.goto(demo_url, wait_until="load")
+        page.locator("#colorize").wait_for()
+        top = {name: page.locator(f"#{name}").first.bounding_box()["y"]
+               for name in ("photo", "colorize", "comparison", "download", "hint-list", "model")}
+    finally:
+        page.close()
+    if width < 768:  # one column: photo, button, result, downloads, then hints and settings
+        order = sorted(top, key=top.get)
+        assert order == ["photo", "colorize", "comparison", "download", "hint-list", "model"]
+    else:
+        assert top["comparison"] == pytest.approx(top["photo"], abs=2)
