@@ -53,7 +53,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
@@ -88,7 +88,8 @@ guesses its colours at the photo's full resolution.</p>
 
 HINTS_HELP = (
     "**Colour hints** — pick a colour, then click the photo where that colour belongs. "
-    "The result updates after each click; after typing hints, press Colorize."
+    "The result updates after each click, with each hint a dot on its *before* side; after "
+    "typing hints, press Colorize."
 )
 
 
@@ -279,12 +280,24 @@ def file_stem(name: str) -> str:
     return stem or "photo"
 
 
-def save_preview(pixels: np.ndarray, path: Path) -> str:
-    """A PNG at most PREVIEW_SIDE pixels on its long side, for the page."""
+def save_preview(pixels: np.ndarray, path: Path, hints: list[Hint] = ()) -> str:
+    """A PNG at most PREVIEW_SIDE pixels on its long side, for the page, with a dot per hint."""
     image = Image.fromarray(pixels)
     image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.LANCZOS)
+    draw_hint_dots(image, hints, scale=image.width / pixels.shape[1])
     image.save(path, format="PNG", compress_level=3)
     return str(path)
+
+
+def draw_hint_dots(image: Image.Image, hints: list[Hint], scale: float) -> None:
+    """Each hint as a dot of its colour, ringed white and black so it shows on any photo."""
+    radius = max(5, round(max(image.size) / 90))
+    draw = ImageDraw.Draw(image)
+    for hint in hints:
+        x, y = hint.x * scale, hint.y * scale
+        for ring, fill in ((radius + 2, (0, 0, 0)), (radius + 1, (255, 255, 255)),
+                           (radius - 1, parse_color(hint.color))):
+            draw.ellipse((x - ring, y - ring, x + ring, y + ring), fill=fill)
 
 
 def save_full(pixels: np.ndarray, path: Path, photo: LoadedImage) -> str:
@@ -309,23 +322,25 @@ def colorize_photo(image, model, render_size, temperature, decode, num_samples, 
     photo, name = read_photo(image, max_pixels)
     net = load_model(model, allowed)
     samples = as_int(num_samples, "Number of samples", 1, MAX_SAMPLES)
+    hint_list = parse_hints(hints)
     progress(0.2, desc="Colorizing")
     results = colorize(
         photo, net,
         render_size=as_int(render_size, "Render size", *RENDER_SIZES),
         temperature=as_float(temperature, "Temperature", *TEMPERATURES), decode=str(decode),
         num_samples=samples, saturation=as_float(saturation, "Saturation", *SATURATIONS),
-        seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=parse_hints(hints),
+        seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=hint_list,
         max_pixels=max_pixels,
     )
     results = results if samples > 1 else [results]
     progress(0.8, desc="Saving the PNG")
-    return save_results(photo, results, file_stem(name))
+    return save_results(photo, results, file_stem(name), hint_list)
 
 
-def save_results(photo: LoadedImage, results: list[np.ndarray], stem: str):
+def save_results(photo: LoadedImage, results: list[np.ndarray], stem: str,
+                 hints: list[Hint] = ()):
     folder = new_output_folder()
-    grey = save_preview(grey_version(photo), folder / f"{stem}-grey.png")
+    grey = save_preview(grey_version(photo), folder / f"{stem}-grey.png", hints)
     previews = [save_preview(rgb, folder / f"{stem}-preview-{i + 1}.png")
                 for i, rgb in enumerate(results)]
     suffixes = [""] if len(results) == 1 else [f"-{i + 1}" for i in range(len(results))]

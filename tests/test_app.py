@@ -118,6 +118,9 @@ def test_a_hint_changes_the_result(client, grey_photo):
     plain = colorize(client, grey_photo)[2][0]
     hinted = colorize(client, grey_photo, hints="150, 100, #ff0000\n20, 20, rgba(0, 0, 255, 1)")
     assert not np.array_equal(np.asarray(Image.open(plain)), np.asarray(Image.open(hinted[2][0])))
+    before = np.asarray(Image.open(hinted[0][0]).convert("RGB"))
+    assert tuple(before[100, 150]) == (255, 0, 0) and tuple(before[20, 20]) == (0, 0, 255)
+    assert tuple(before[180, 280]) == (before[180, 280, 0],) * 3  # grey away from the dots
 
 
 # --------------------------------------------------------------------------- errors
