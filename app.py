@@ -433,10 +433,10 @@ def make_auto_handler(colorize_endpoint, shown: ShownResults):
 
     def recolorize(image, model, render_size, temperature, decode, num_samples, seed, hints,
                    saturation, request: gr.Request, progress=PROGRESS):
-        render_size, num_samples = clamp(render_size, *RENDER_SIZES), clamp(num_samples, 1,
-                                                                            MAX_SAMPLES)
-        temperature, saturation = clamp(temperature, *TEMPERATURES), clamp(saturation,
-                                                                           *SATURATIONS)
+        render_size = clamp(render_size, *RENDER_SIZES)
+        num_samples = clamp(num_samples, 1, MAX_SAMPLES)
+        temperature = clamp(temperature, *TEMPERATURES)
+        saturation = clamp(saturation, *SATURATIONS)
         settings = (model, render_size, temperature, decode, num_samples, seed, hints, saturation)
         if not image or shown.shows(request, (_photo_key(image), *settings)):
             return gr.skip(), gr.skip(), gr.skip()
