@@ -595,6 +595,7 @@ def test_tiff_layout_tags_are_not_taken_for_exif(tmp_path):
     assert load_image(tiff).exif is None  # width, strips, compression: the file's, not the photo's
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # Pillow says so as it reads it
 def test_damaged_exif_costs_the_metadata_not_the_photo(tmp_path):
     broken = saved(Image.new("L", (8, 6)), tmp_path / "broken.jpg", exif=b"Exif\x00\x00MM\x00*junk")
     loaded = load_image(broken)
