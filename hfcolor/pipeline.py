@@ -20,6 +20,8 @@ from PIL import Image
 from hfcolor import quantize
 from hfcolor.color import (
     AB_SCALE,
+    L_CENTER,
+    L_SCALE,
     chroma_fade,
     lab_to_rgb,
     lightness_from_srgb8,
@@ -27,7 +29,7 @@ from hfcolor.color import (
     rgb_to_lab,
 )
 from hfcolor.errors import ColorizeError
-from hfcolor.hints import Hint, as_hints, hints_to_channels
+from hfcolor.hints import Hint, as_hints, hints_to_channels, propagate_hints
 from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
 
 DECODERS = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
@@ -157,12 +159,16 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
     small = _render_input(photo.rgb, opts.render_size, net.stride)
     l_small = _network_lightness(small, device)
     hints = None
+    photo_size = photo.rgb.shape[1::-1]
     if getattr(net, "hints", False) and opts.hints:
-        height, width = photo.rgb.shape[:2]
-        hints = hints_to_channels(list(opts.hints), (width, height), small.size)
+        hints = hints_to_channels(list(opts.hints), photo_size, small.size)
         hints = F.pad(hints, small.padding).to(device)
     height, width = small.size
-    return _predict(net, l_small, hints, opts, device)[..., :height, :width]
+    ab = _predict(net, l_small, hints, opts, device)[..., :height, :width]
+    if hints is None:
+        return ab
+    lightness = l_small[0, 0, :height, :width] * L_SCALE + L_CENTER
+    return propagate_hints(ab, lightness, list(opts.hints), photo_size)
 
 
 def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Tensor:

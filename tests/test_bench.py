@@ -3,10 +3,13 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import bench_hints  # noqa: E402
 import bench_train  # noqa: E402
 import sweep_chroma_shaping as shaping  # noqa: E402
 
@@ -31,3 +34,16 @@ def test_chroma_shaping_variants_do_what_their_names_say():
     hue = torch.atan2(mapped[0, 2], mapped[0, 1]).item()
     assert hue == pytest.approx(torch.atan2(torch.tensor(100.0), torch.tensor(-100.0)).item(),
                                 abs=0.05)
+
+
+def test_bench_hints_scores_hinted_photos(tmp_path):
+    from hfcolor.models import create_model
+
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.jpg"):
+        Image.fromarray((rng.random((40, 60, 3)) * 255).astype(np.uint8)).save(tmp_path / name)
+    cases = bench_hints.hinted_cases(tmp_path, limit=5, count=2)
+    assert len(cases) == 2 and all(len(hints) == 2 for _, _, hints in cases)
+    model = create_model("unet-tiny").eval()
+    for use_hints in (False, True):
+        assert all(np.isfinite(bench_hints.score(cases, model, use_hints)))

@@ -113,6 +113,21 @@ def test_hints_change_the_output_near_the_hint(generator):
     assert not np.array_equal(plain, hinted)
 
 
+def test_a_hint_gets_its_own_colour_and_fills_its_region_not_the_next(generator):
+    photo = np.full((64, 96), 90, np.uint8)
+    photo[:, 48:] = 170  # two regions, an edge between them
+    hint = Hint(20, 32, "#3060c0")
+    hinted = hfcolor.colorize(photo, model=generator, render_size=96, hints=[hint])
+    plain = hfcolor.colorize(photo, model=generator, render_size=96)
+    lab, plain_lab = (rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None] / 255)[0, 1:]
+                      for rgb in (hinted, plain))
+    wanted = hfcolor.hints.hint_ab(hint)
+    assert (lab[:, 32, 20] - wanted).norm() < 8  # an untrained network would give ~anything
+    assert (lab[:, 26, 28] - wanted).norm() < 10  # the same region, 10 px away
+    moved_across = (lab[:, :, 60:] - plain_lab[:, :, 60:]).norm(dim=0).mean()
+    assert moved_across < 0.25 * wanted.norm()  # the other side of the edge keeps its colours
+
+
 def test_bad_settings_and_inputs_raise_colorize_error(generator, classifier, tmp_path):
     with pytest.raises(ColorizeError, match="render_size"):
         hfcolor.colorize(_grey_photo(), model=generator, render_size=5)
