@@ -89,7 +89,8 @@ guesses its colours at the photo's full resolution.</p>
 HINTS_HELP = (
     "**Colour hints** — pick a colour, then click the photo where that colour belongs. "
     "The result updates after each click, with each hint a dot on its *before* side; after "
-    "typing hints, press Colorize."
+    "typing hints, press Colorize. A colour that spills past its region stops at a hint of "
+    "the colour that belongs there (grey keeps a spot uncoloured)."
 )
 
 

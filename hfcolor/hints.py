@@ -135,7 +135,8 @@ def propagate_hints(ab: torch.Tensor, lightness: torch.Tensor, hints: list[Hint]
     dress came out greyish blue), so after it each hint's remaining difference is added back,
     weighed by exp(-(d / reach)^2) with d the geodesic distance from the hint across the
     lightness, where every edge is a detour: the colour fills the region the user clicked and
-    fades at its edges (in the spirit of Levin et al.'s colorization by optimization).
+    fades at its edges (in the spirit of Levin et al.'s colorization by optimization). Several
+    hints share by inverse squared distance, so each hinted spot keeps its own colour.
     ab: (S, 2, h, w) Lab units at the network's resolution; lightness: (h, w) L units.
     """
     from skimage.graph import MCP_Geometric
@@ -143,15 +144,20 @@ def propagate_hints(ab: torch.Tensor, lightness: torch.Tensor, hints: list[Hint]
     height, width = lightness.shape
     cost = _edge_cost(lightness.double().cpu().numpy())
     reach = HINT_REACH * max(height, width)
-    pull, total = torch.zeros_like(ab), torch.zeros(height, width, device=ab.device)
+    pull = torch.zeros_like(ab)
+    total, coverage = (torch.zeros(height, width, device=ab.device) for _ in range(2))
     for hint in hints:
         x, y = _net_position(hint, photo_size, (height, width))
         distance, _ = MCP_Geometric(cost).find_costs([(y, x)])
-        weight = torch.from_numpy(np.exp(-(distance / reach) ** 2)).float().to(ab.device)
+        distance = torch.from_numpy(distance).float().to(ab.device)
+        reached = torch.exp(-(distance / reach) ** 2)
+        # Where hints meet, the nearer one (geodesically) wins, and each keeps its own spot.
+        weight = reached / (distance + 1) ** 2
         missing = hint_ab(hint).to(ab.device).view(1, 2) - ab[:, :, y, x]
         pull += weight * missing.view(-1, 2, 1, 1)
         total += weight
-    return ab + pull / total.clamp_min(1.0)  # overlapping hints share, never overshoot
+        coverage = torch.maximum(coverage, reached)
+    return ab + coverage * pull / total.clamp_min(1e-12)
 
 
 def _edge_cost(lightness: np.ndarray) -> np.ndarray:

@@ -128,6 +128,15 @@ def test_a_hint_gets_its_own_colour_and_fills_its_region_not_the_next(generator)
     assert moved_across < 0.25 * wanted.norm()  # the other side of the edge keeps its colours
 
 
+def test_each_of_two_nearby_hints_keeps_its_own_spot(generator):
+    photo = np.full((64, 96), 120, np.uint8)
+    blue, grey = Hint(20, 32, "#3060c0"), Hint(34, 32, "#808080")  # grey: keep it uncoloured
+    out = hfcolor.colorize(photo, model=generator, render_size=96, hints=[blue, grey])
+    lab = rgb_to_lab(torch.from_numpy(out).permute(2, 0, 1)[None] / 255)[0, 1:]
+    assert (lab[:, 32, 20] - hfcolor.hints.hint_ab(blue)).norm() < 8
+    assert lab[:, 32, 34].norm() < 8
+
+
 def test_bad_settings_and_inputs_raise_colorize_error(generator, classifier, tmp_path):
     with pytest.raises(ColorizeError, match="render_size"):
         hfcolor.colorize(_grey_photo(), model=generator, render_size=5)
