@@ -125,7 +125,8 @@ def _add_colorize(commands) -> None:
                      help="write K different colorizations per photo, as NAME_s0 ... (default 1)")
     sub.add_argument("--hint", type=parse_hint, action="append", default=[], metavar="X,Y,COLOR",
                      help="a known colour at pixel (X, Y) of the photo, e.g. 120,80,#3a6ea5; "
-                          "repeat for several (hint-capable models only)")
+                          "it fills the region around it up to its edges; repeat for several "
+                          "(hint-capable models only)")
     sub.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     sub.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
                      help=f"refuse photos over N pixels (default {MAX_PIXELS:,}: 50 MP photos "
