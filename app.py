@@ -508,6 +508,11 @@ CSS = """
   #workspace > .column > #photo, #workspace > .column > #colorize { order: 1; }
   #workspace > .column > #comparison, #workspace > .column > #samples { order: 2; }
   #workspace > .column > #download { order: 3; }
+  /* A 500 px box left bands as tall as the photo around a landscape photo; both slider layers
+     get the same cap as the box, so they stay aligned. */
+  #photo, #comparison { height: calc(75vw + 60px) !important; }
+  #comparison img { max-height: calc(75vw + 60px) !important; width: auto !important;
+                    max-width: 100% !important; }
 }
 """
 

@@ -222,10 +222,14 @@ def test_the_result_sits_under_the_photo_on_a_phone_beside_it_on_a_desktop(brows
         page.locator("#colorize").wait_for()
         top = {name: page.locator(f"#{name}").first.bounding_box()["y"]
                for name in ("photo", "colorize", "comparison", "download", "hint-list", "model")}
+        heights = [page.locator(f"#{name}").bounding_box()["height"]
+                   for name in ("photo", "comparison")]
     finally:
         page.close()
     if width < 768:  # one column: photo, button, result, downloads, then hints and settings
         order = sorted(top, key=top.get)
         assert order == ["photo", "colorize", "comparison", "download", "hint-list", "model"]
+        assert heights[0] == heights[1] < 0.75 * width + 61  # not 500 px of mostly blank
     else:
         assert top["comparison"] == pytest.approx(top["photo"], abs=2)
+        assert heights == [app.PANEL_HEIGHT] * 2
