@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import kornia.color
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,10 +29,6 @@ import hfcolor.pipeline  # noqa: E402
 from hfcolor.evaluate import evaluate  # noqa: E402
 
 FIGURES = ("psnr", "ciede2000", "colorfulness", "lightness_change")
-XYZ_TO_LINEAR_RGB = torch.tensor([[3.2404813, -1.5371515, -0.4985363],
-                                  [-0.9692549, 1.8759900, 0.0415559],
-                                  [0.0556466, -0.2040413, 1.0573111]])
-D65_WHITE = (0.95047, 1.0, 1.08883)
 
 
 def parse_variant(text: str) -> dict:
@@ -50,18 +47,10 @@ def shape_chroma(ab: torch.Tensor, variant: dict) -> torch.Tensor:
     return ab * (variant["scale"] * factor)
 
 
-def _linear_rgb(L, a, b):
-    def f_inverse(t):
-        return torch.where(t > 6 / 29, t.clamp_min(6 / 29) ** 3, 3 * (6 / 29) ** 2 * (t - 4 / 29))
-    fy = (L + 16) / 116
-    xyz = torch.stack([f_inverse(fy + a / 500) * D65_WHITE[0], f_inverse(fy) * D65_WHITE[1],
-                       f_inverse(fy - b / 200) * D65_WHITE[2]])
-    return torch.einsum("ij,j...->i...", XYZ_TO_LINEAR_RGB, xyz)
-
-
 def _in_gamut(L, a, b):
-    rgb = _linear_rgb(L, a, b)
-    return ((rgb >= -1e-4) & (rgb <= 1 + 1e-4)).all(0)
+    """Whether each Lab pixel is an sRGB colour (kornia's conversion, unclipped; NaN: outside)."""
+    rgb = kornia.color.lab_to_rgb(torch.stack([L, a, b], dim=-3), clip=False)
+    return ((rgb >= -1e-4) & (rgb <= 1 + 1e-4)).all(dim=-3)
 
 
 def gamut_mapped_lab_to_rgb(lab: torch.Tensor, steps: int = 10) -> torch.Tensor:
