@@ -82,6 +82,10 @@ def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
     return ab / AB_SCALE
 
 
+def denormalize_l(L: torch.Tensor) -> torch.Tensor:
+    return L * L_SCALE + L_CENTER
+
+
 def denormalize_ab(ab: torch.Tensor) -> torch.Tensor:
     return ab * AB_SCALE
 

@@ -20,9 +20,8 @@ from PIL import Image
 from hfcolor import quantize
 from hfcolor.color import (
     AB_SCALE,
-    L_CENTER,
-    L_SCALE,
     chroma_fade,
+    denormalize_l,
     lab_to_rgb,
     lightness_from_srgb8,
     normalize_l,
@@ -167,7 +166,7 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
     ab = _predict(net, l_small, hints, opts, device)[..., :height, :width]
     if hints is None:
         return ab
-    lightness = l_small[0, 0, :height, :width] * L_SCALE + L_CENTER
+    lightness = denormalize_l(l_small[0, 0, :height, :width])
     return propagate_hints(ab, lightness, list(opts.hints), photo_size)
 
 
