@@ -58,7 +58,7 @@ from PIL import Image, ImageDraw
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, parse_color
-from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image
+from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image, to_uint8
 from hfcolor.loading import cached_model
 from hfcolor.pipeline import DECODERS, colorize, recombine
 
@@ -283,7 +283,7 @@ def file_stem(name: str) -> str:
 
 def save_preview(pixels: np.ndarray, path: Path, hints: list[Hint] = ()) -> str:
     """A PNG at most PREVIEW_SIDE pixels on its long side, for the page, with a dot per hint."""
-    image = Image.fromarray(pixels)
+    image = Image.fromarray(to_uint8(pixels))
     image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.LANCZOS)
     draw_hint_dots(image, hints, scale=image.width / pixels.shape[1])
     image.save(path, format="PNG", compress_level=3)

@@ -31,7 +31,7 @@ from bench_io_floor import make_photos
 from common import cpu, load_average, parse_size
 
 RECOMBINE_PARTS = {
-    "lightness": "color.lightness_from_srgb8 (full-res L)",
+    "lightness": "color.lightness_from_srgb_ints (full-res L)",
     "upsample": "pipeline._upsample_rows (ab to full res)",
     "lab_to_rgb": "color.lab_to_rgb",
     "to_uint8": "round, uint8, HWC copy into the result",
@@ -53,7 +53,7 @@ def recombine_parts(photo, ab_small, repeats: int) -> dict[str, float]:
     """Median seconds per part of recombine()'s loop: the same calls, a clock around each."""
     import torch
 
-    from hfcolor.color import lab_to_rgb, lightness_from_srgb8
+    from hfcolor.color import lab_to_rgb, lightness_from_srgb_ints
     from hfcolor.pipeline import ROWS_PER_CHUNK, _upsample_rows
 
     height, width = photo.rgb.shape[:2]
@@ -67,7 +67,7 @@ def recombine_parts(photo, ab_small, repeats: int) -> dict[str, float]:
             bottom = min(top + ROWS_PER_CHUNK, height)
             clock = time.perf_counter()
             rgb = torch.from_numpy(photo.rgb[top:bottom]).permute(2, 0, 1)[None]
-            lightness = lightness_from_srgb8(rgb)
+            lightness = lightness_from_srgb_ints(rgb)
             clock = _add(spent, "lightness", clock)
             ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
             clock = _add(spent, "upsample", clock)

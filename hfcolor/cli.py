@@ -16,7 +16,7 @@ from hfcolor.errors import ColorizeError
 
 # Mirrors hfcolor.pipeline.DECODERS (a test keeps them equal) so --help needs no torch.
 DECODE_CHOICES = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
-OUTPUT_FORMATS = ("png", "jpg", "webp")
+OUTPUT_FORMATS = ("png", "tif", "jpg", "webp")
 PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
 MAX_PIXELS = 60_000_000  # hfcolor.io.MAX_PIXELS (a test keeps them equal)
 
@@ -132,7 +132,8 @@ def _add_colorize(commands) -> None:
                      help=f"refuse photos over N pixels (default {MAX_PIXELS:,}: 50 MP photos "
                           "fit; 0 for no limit)")
     sub.add_argument("--format", choices=OUTPUT_FORMATS, default="png",
-                     help="output format (default png)")
+                     help="output format (default png; png and tif keep a 16-bit scan's 16 "
+                          "bits)")
     sub.add_argument("--overwrite", action="store_true", help="redo photos already colorized")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(command=run_colorize)
@@ -315,9 +316,9 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
 
 
 def save_results(results: list, paths: list[Path], photo=None) -> None:
-    """Write each (H, W, 3|4) uint8 result; alpha is kept where the format allows it, and the
-    photo's (a LoadedImage's) DPI and EXIF where the format records them (a 600 DPI scan prints
-    at its own size, with its caption, date and copyright)."""
+    """Write each (H, W, 3|4) uint8 or uint16 result; alpha is kept where the format allows
+    it, and the photo's (a LoadedImage's) DPI and EXIF where the format records them (a 600 DPI
+    scan prints at its own size, with its caption, date and copyright)."""
     from hfcolor.io import save_image
 
     dpi, exif = (photo.dpi, photo.exif) if photo is not None else (None, None)

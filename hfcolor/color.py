@@ -51,22 +51,22 @@ def clamp_ab(lab: torch.Tensor) -> torch.Tensor:
     return torch.cat([L.clamp(0.0, 100.0), ab.clamp(-AB_SCALE, AB_SCALE)], dim=-3)
 
 
-_SRGB8_TO_LINEAR = None
+_SRGB_TO_LINEAR: dict[int, torch.Tensor] = {}  # bits -> table, built on first use
 _Y_WEIGHTS = (0.212671, 0.715160, 0.072169)  # sRGB D65 -> Y, the row kornia uses
 
 
-def lightness_from_srgb8(rgb: torch.Tensor) -> torch.Tensor:
-    """(..., 3, H, W) uint8 sRGB -> (..., 1, H, W) float32 L, without the a, b work.
+def lightness_from_srgb_ints(rgb: torch.Tensor, bits: int = 8) -> torch.Tensor:
+    """(..., 3, H, W) integer sRGB of `bits` bits (8: uint8, 16: int32 holding 0-65535) ->
+    (..., 1, H, W) float32 L, without the a, b work.
 
-    A 256-entry table linearises the 8-bit values, so a 12 MP photo costs a gather and a cube
-    root instead of a full Lab conversion; equal to rgb_to_lab(...)[:, :1] within 1e-3.
+    A table linearises the levels, so a 12 MP photo costs a gather and a cube root instead of
+    a full Lab conversion; equal to rgb_to_lab(rgb / (2**bits - 1))[:, :1] within 1e-3.
     """
-    global _SRGB8_TO_LINEAR
-    if _SRGB8_TO_LINEAR is None:
-        levels = torch.arange(256, dtype=torch.float64) / 255
-        _SRGB8_TO_LINEAR = torch.where(levels > 0.04045, ((levels + 0.055) / 1.055) ** 2.4,
-                                       levels / 12.92).float()
-    table = _SRGB8_TO_LINEAR.to(rgb.device)
+    if bits not in _SRGB_TO_LINEAR:
+        levels = torch.arange(2**bits, dtype=torch.float64) / (2**bits - 1)
+        _SRGB_TO_LINEAR[bits] = torch.where(levels > 0.04045, ((levels + 0.055) / 1.055) ** 2.4,
+                                            levels / 12.92).float()
+    table = _SRGB_TO_LINEAR[bits].to(rgb.device)
     linear = table[rgb.long()]
     r, g, b = linear.unbind(dim=-3)
     y = (_Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b).unsqueeze(-3)

@@ -1,8 +1,9 @@
 """Loading and saving photos, and the input checks that come with them.
 
 Every way a photo can arrive (a path, bytes, a PIL image, a numpy array, a torch tensor) ends
-up as a `LoadedImage`: uint8 RGB plus the alpha channel kept aside. Anything that cannot be
-used raises `ColorizeError` with a message that says what to do.
+up as a `LoadedImage`: uint8 RGB plus the alpha channel kept aside, and the 16-bit pixels too
+when the photo has them. Anything that cannot be used raises `ColorizeError` with a message
+that says what to do.
 
 Only numpy and Pillow are imported here; torch is only touched when a tensor is passed in.
 """
@@ -13,6 +14,7 @@ import os
 import struct
 import sys
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +74,11 @@ class LoadedImage:
     remembers its file, else None. dpi: (x, y) dots per inch the file records (a scan's
     resolution), for save_image to keep; None when it records none. exif: the EXIF block of
     what the file says about the photo (caption, date, artist, copyright, camera, GPS), for
-    save_image to keep; None when it says nothing.
+    save_image to keep; None when it says nothing. deep: uint16 (H, W, 3), the photo's own
+    16-bit pixels when it has 16 bits per channel (a 16-bit grey PNG or TIFF, a 48- or 64-bit
+    TIFF, a uint16 array), from which colorize takes the lightness and returns 16-bit colours;
+    None for 8-bit photos and for photos converted from another ICC profile (littlecms
+    converts them at 8 bits).
     """
 
     rgb: np.ndarray
@@ -80,6 +86,7 @@ class LoadedImage:
     name: str | None = None
     dpi: tuple[float, float] | None = None
     exif: bytes | None = None
+    deep: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -139,7 +146,7 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
         _check_decompression_bomb(image, label)
         _check_single_frame(image, label)
         _load_pixels(image, label)
-        return _pil_to_loaded(image, name, in_place=True)
+        return _pil_to_loaded(image, name, in_place=True, deep_tiff=_deep_tiff(image, file))
 
 
 def _open_image(file, label: str, max_pixels: int | None) -> Image.Image:
@@ -223,7 +230,13 @@ def _load_pixels(image: Image.Image, label: str) -> None:
 def _load_pil(image: Image.Image, label: str, name, max_pixels: int | None) -> LoadedImage:
     _check_size(image.width, image.height, label, max_pixels)
     _load_pixels(image, label)
-    return _pil_to_loaded(image, name, in_place=False)
+    return _pil_to_loaded(image, name, in_place=False, deep_tiff=_deep_tiff(image, _source(image)))
+
+
+def _source(image: Image.Image):
+    """Where a caller's PIL image came from (its path, else its open file), for _deep_tiff."""
+    filename = getattr(image, "filename", None)
+    return filename if isinstance(filename, str) and filename else getattr(image, "fp", None)
 
 
 def _pil_file_name(image: Image.Image) -> str | None:
@@ -231,13 +244,74 @@ def _pil_file_name(image: Image.Image) -> str | None:
     return Path(filename).name if isinstance(filename, str) and filename else None
 
 
-def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool) -> LoadedImage:
-    """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's)."""
+def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool,
+                   deep_tiff: np.ndarray | None = None) -> LoadedImage:
+    """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's).
+    deep_tiff: the 16-bit samples of a 48- or 64-bit TIFF, which Pillow reads at 8 bits."""
     dpi, exif = _recorded_dpi(image), _recorded_exif(image)
+    orientation = _exif_orientation(image)
     image = _apply_exif_orientation(image, in_place)
+    stored = image
     image = _to_srgb(image)
-    rgb, alpha = _pil_to_rgb_and_alpha(image)
-    return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif)
+    rgb, alpha, deep = _pil_to_rgb_and_alpha(image)
+    if deep_tiff is not None and image is stored:  # an ICC conversion ran at 8 bits: keep 8
+        samples = _oriented(deep_tiff, orientation)
+        deep, rgb = samples[..., :3], _uint16_to_uint8(samples[..., :3])
+        alpha = _uint16_to_uint8(samples[..., 3]) if alpha is not None else None
+    return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif, deep=deep)
+
+
+def _deep_tiff(image: Image.Image, file) -> np.ndarray | None:
+    """The uint16 (H, W, C) samples of a TIFF with 16 bits per RGB(A) sample, else None."""
+    if image.format != "TIFF" or image.mode not in ("RGB", "RGBA") or file is None:
+        return None
+    if set(image.tag_v2.get(258, ())) != {16}:  # BitsPerSample
+        return None
+    import tifffile  # scikit-image's dependency; only 16-bit TIFFs need it
+
+    try:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        with tifffile.TiffFile(file) as tiff:
+            page = tiff.pages[0]
+            samples, axes, orientation = page.asarray(), page.axes, int(page.tags.valueof(274, 1))
+    except Exception:  # tifffile raises many kinds; Pillow's 8 bits still serve
+        return None
+    if samples.dtype != np.uint16 or samples.ndim != 3:
+        return None
+    if axes.startswith("S"):
+        samples = np.moveaxis(samples, 0, -1)
+    if _exif_orientation(image) == 1:  # Pillow turned the photo upright as it decoded it
+        samples = _oriented(samples, orientation)
+    return samples if _same_photo(samples, np.asarray(image)) else None
+
+
+def _same_photo(deep: np.ndarray, decoded: np.ndarray) -> bool:
+    """Whether 16-bit samples are what Pillow decoded at 8 bits (layout, orientation, order)."""
+    if deep.shape[:2] != decoded.shape[:2] or deep.shape[2] < 3:
+        return False
+    difference = (deep[..., :3] >> 8).astype(np.int16) - decoded[..., :3]
+    return bool(np.abs(difference).max() <= 1)
+
+
+def _exif_orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1))
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
+        return 1
+
+
+def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """What ImageOps.exif_transpose does to a photo, done to a numpy (H, W, C) array."""
+    turns = {3: 2, 6: -1, 8: 1}  # np.rot90 quarter turns, counter-clockwise
+    if orientation in (2, 4):
+        pixels = pixels[:, ::-1] if orientation == 2 else pixels[::-1]
+    elif orientation in (5, 7):
+        pixels = pixels if orientation == 5 else pixels[::-1, ::-1]
+        pixels = pixels.transpose(1, 0, 2)
+    elif orientation in turns:
+        pixels = np.rot90(pixels, turns[orientation])
+    return np.ascontiguousarray(pixels)
 
 
 def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
@@ -305,25 +379,32 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _pil_to_rgb_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any PIL mode -> uint8 RGB and uint8 alpha (or None)."""
+def _pil_to_rgb_and_alpha(image: Image.Image):
+    """Any PIL mode -> uint8 RGB, uint8 alpha (or None) and 16-bit RGB (or None)."""
     mode = image.mode
-    if mode in _SIXTEEN_BIT_GREY_MODES:
-        return _grey_to_rgb(_uint16_to_uint8(np.asarray(image))), None
+    if mode in _SIXTEEN_BIT_GREY_MODES or mode == "I" and _holds_16_bits(image):
+        deep = _grey_to_rgb(np.asarray(image).clip(0, 65535).astype(np.uint16))
+        return _uint16_to_uint8(deep), None, deep
     if mode in _WIDE_GREY_MODES:
-        return _grey_to_rgb(_wide_grey_to_uint8(np.asarray(image))), None
+        return _grey_to_rgb(_wide_grey_to_uint8(np.asarray(image))), None, None
     if mode in ("1", "L") and not image.has_transparency_data:
-        return _grey_to_rgb(np.asarray(_in_mode(image, "L"))), None
+        return _grey_to_rgb(np.asarray(_in_mode(image, "L"))), None, None
     try:
         if image.has_transparency_data:
             rgba = np.asarray(_in_mode(image, "RGBA"))
-            return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
-        return np.array(_in_mode(image, "RGB")), None
+            return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]), None
+        return np.array(_in_mode(image, "RGB")), None, None
     except ValueError as exc:
         raise ColorizeError(
             f"Image mode {mode!r} cannot be converted to RGB ({exc}); convert the photo to RGB "
             "or greyscale first."
         ) from exc
+
+
+def _holds_16_bits(image: Image.Image) -> bool:
+    """Whether a mode I (int32) grey photo holds 16-bit values (as _wide_grey_to_uint8 judges)."""
+    low, high = image.getextrema()
+    return 255 < high <= 65535 and low >= 0
 
 
 def _in_mode(image: Image.Image, mode: str) -> Image.Image:
@@ -363,10 +444,14 @@ def _load_array(array: np.ndarray, label: str, max_pixels: int | None) -> Loaded
     height, width, channels = _array_layout(array, label)
     _check_size(width, height, label, max_pixels)
     pixels = _array_to_uint8(array, label).reshape(height, width, channels)
+    deep = None
+    if array.dtype == np.uint16:
+        deep = array.reshape(height, width, channels)[..., :3]
+        deep = _grey_to_rgb(deep[..., 0]) if channels == 1 else np.ascontiguousarray(deep)
     if channels == 1:
-        return LoadedImage(rgb=_grey_to_rgb(pixels[..., 0]))
+        return LoadedImage(rgb=_grey_to_rgb(pixels[..., 0]), deep=deep)
     alpha = np.ascontiguousarray(pixels[..., 3]) if channels == 4 else None
-    return LoadedImage(rgb=np.ascontiguousarray(pixels[..., :3]), alpha=alpha)
+    return LoadedImage(rgb=np.ascontiguousarray(pixels[..., :3]), alpha=alpha, deep=deep)
 
 
 def _array_layout(array: np.ndarray, label: str) -> tuple[int, int, int]:
@@ -517,14 +602,15 @@ def _images_in_folder(folder: Path, recursive: bool) -> Iterable[Path]:
 
 def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
                dpi: tuple[float, float] | None = None, exif: bytes | None = None) -> Path:
-    """Write uint8 (H, W, 3) RGB to `path` atomically and return the path written.
+    """Write uint8 or uint16 (H, W, 3) RGB to `path` atomically and return the path written.
 
     The format follows the extension: .png (lossless; added when there is no extension),
-    .jpg/.jpeg (quality 95), .webp (quality 95), .bmp, .tif/.tiff. `alpha` (uint8 (H, W)) is
-    put back for PNG, WebP and TIFF and dropped for JPEG and BMP. `dpi` (LoadedImage.dpi) is
-    recorded by every format but WebP, `exif` (LoadedImage.exif) by every format but BMP (TIFF
-    keeps its main tags: caption, date, artist, copyright).
-    Parent folders are created.
+    .jpg/.jpeg (quality 95), .webp (quality 95), .bmp, .tif/.tiff. uint16 pixels (what a
+    16-bit photo gives) stay 16-bit in PNG and TIFF; JPEG, WebP and BMP hold 8 bits, so they
+    get to_uint8 of them. `alpha` ((H, W), the dtype of rgb) is put back for PNG, WebP and
+    TIFF and dropped for JPEG and BMP. `dpi` (LoadedImage.dpi) is recorded by every format but
+    WebP, `exif` (LoadedImage.exif) by every format but BMP (TIFF keeps its main tags: caption,
+    date, artist, copyright). Parent folders are created.
     """
     _check_rgb_for_saving(rgb, alpha)
     path = Path(path)
@@ -537,10 +623,17 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
             ".png, .jpg, .jpeg, .webp, .bmp, .tif or .tiff."
         )
     keep_alpha = alpha is not None and image_format in _FORMATS_WITH_ALPHA
-    image = Image.fromarray(np.dstack([rgb, alpha]) if keep_alpha else rgb)
+    pixels = np.dstack([rgb, alpha]) if keep_alpha else rgb
+    if pixels.dtype == np.uint16 and image_format not in ("PNG", "TIFF"):
+        pixels = to_uint8(pixels)
+    if pixels.dtype == np.uint16:
+        write = functools.partial(_write_16_bit, pixels, image_format, dpi, exif)
+    else:
+        image, options = Image.fromarray(pixels), _save_options(image_format, dpi, exif)
+        write = functools.partial(image.save, format=image_format, **options)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(image, path, image_format, _save_options(image_format, dpi, exif))
+        _write_atomically(write, path)
     except OSError as exc:
         raise ColorizeError(
             f"Cannot write {path} ({exc}); check that the folder is writable."
@@ -551,22 +644,28 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
 def _check_rgb_for_saving(rgb, alpha) -> None:
     if not (
         isinstance(rgb, np.ndarray)
-        and rgb.dtype == np.uint8
+        and rgb.dtype in (np.uint8, np.uint16)
         and rgb.ndim == 3
         and rgb.shape[2] == 3
         and rgb.size
     ):
         raise ColorizeError(
-            f"save_image needs a non-empty uint8 (H, W, 3) RGB array, got {_describe(rgb)}; "
-            "convert it first (LoadedImage.rgb has the right form)."
+            f"save_image needs a non-empty uint8 or uint16 (H, W, 3) RGB array, got "
+            f"{_describe(rgb)}; convert it first (LoadedImage.rgb has the right form)."
         )
     if alpha is not None and not (
-        isinstance(alpha, np.ndarray) and alpha.dtype == np.uint8 and alpha.shape == rgb.shape[:2]
+        isinstance(alpha, np.ndarray) and alpha.dtype == rgb.dtype and alpha.shape == rgb.shape[:2]
     ):
         raise ColorizeError(
-            f"save_image needs alpha as uint8 {rgb.shape[:2]} (the photo's height and width), "
-            f"got {_describe(alpha)}; pass LoadedImage.alpha or None."
+            f"save_image needs alpha as {rgb.dtype} {rgb.shape[:2]} (the dtype of the RGB "
+            f"array, the photo's height and width), got {_describe(alpha)}; pass the alpha "
+            "colorize returned, or None."
         )
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """uint16 pixels (a 16-bit photo's colours) rounded to uint8; uint8 ones as they are."""
+    return _uint16_to_uint8(pixels) if pixels.dtype == np.uint16 else pixels
 
 
 def _describe(value) -> str:
@@ -597,7 +696,52 @@ def _main_ifd_only(exif: bytes) -> bytes:
     return main.tobytes()
 
 
-def _write_atomically(image: Image.Image, path: Path, image_format: str, options: dict) -> None:
+def _write_16_bit(pixels: np.ndarray, image_format: str, dpi, exif: bytes | None, file) -> None:
+    """uint16 (H, W, 3|4) as a 16-bit PNG or TIFF (Pillow writes 16 bits for grey only)."""
+    if image_format == "PNG":
+        file.write(_png_16_bit(pixels, dpi, exif))
+        return
+    import tifffile
+
+    tags = Image.Exif()
+    tags.load(_main_ifd_only(exif) if exif else b"")
+    text_tags = (0x010F, 0x0110, 0x013B, 0x8298)  # Make, Model, Artist, Copyright
+    extratags = [(tag, "s", 0, str(tags[tag]), True) for tag in text_tags if tag in tags]
+    encoded = io.BytesIO()  # tifffile wants a named file, not the descriptor we write to
+    tifffile.imwrite(
+        encoded, pixels, photometric="rgb", compression="zlib", predictor=True,
+        extrasamples=["unassalpha"] if pixels.shape[2] == 4 else None,
+        resolution=tuple(dpi) if dpi else None, resolutionunit="INCH" if dpi else None,
+        description=str(tags[0x010E]) if 0x010E in tags else None,
+        datetime=str(tags[0x0132]) if 0x0132 in tags else None,
+        software=f"hfcolor {__version__}", metadata=None, extratags=extratags,
+    )
+    file.write(encoded.getbuffer())
+
+
+def _png_16_bit(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
+    """A 16-bit RGB(A) PNG: each row Sub-filtered (PNG filter 1), then deflated."""
+    height, width, channels = pixels.shape
+    rows = pixels.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
+    filtered = np.empty((height, rows.shape[1] + 1), dtype=np.uint8)
+    filtered[:, 0] = 1
+    step = channels * 2
+    filtered[:, 1:step + 1] = rows[:, :step]
+    np.subtract(rows[:, step:], rows[:, :-step], out=filtered[:, step + 1:])  # wraps mod 256
+    header = struct.pack(">IIBBBBB", width, height, 16, 6 if channels == 4 else 2, 0, 0, 0)
+    chunks = [(b"IHDR", header)]
+    if dpi:
+        per_metre = [round(value / 0.0254) for value in dpi]
+        chunks.append((b"pHYs", struct.pack(">IIB", *per_metre, 1)))
+    if exif:
+        chunks.append((b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
+    chunks += [(b"IDAT", zlib.compress(filtered.tobytes(), 6)), (b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in chunks)
+
+
+def _write_atomically(write, path: Path) -> None:
     """Write to a hidden temporary file beside `path`, then rename it over `path`.
 
     Readers never see a half-written photo, and an interrupted save leaves the old file.
@@ -608,7 +752,7 @@ def _write_atomically(image: Image.Image, path: Path, image_format: str, options
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         with os.fdopen(os.open(temp, flags, 0o666), "wb") as file:
-            image.save(file, format=image_format, **options)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)

@@ -23,7 +23,7 @@ from hfcolor.color import (
     chroma_fade,
     denormalize_l,
     lab_to_rgb,
-    lightness_from_srgb8,
+    lightness_from_srgb_ints,
     normalize_l,
     rgb_to_lab,
 )
@@ -98,7 +98,8 @@ def colorize(image, model=None, **settings):
     model: None (the bundled default), a model folder / Hub id / bundled name, or a loaded model.
     settings: see `Settings` — render_size, temperature, decode, saturation, seed, num_samples,
       hints, device, half, max_pixels.
-    Returns a uint8 (H, W, 3) array, (H, W, 4) when the input had alpha; a list of
+    Returns a uint8 (H, W, 3) array (uint16 for a 16-bit photo, whose 16-bit lightness is
+    kept), (H, W, 4) when the input had alpha; a list of
     num_samples arrays when num_samples > 1; a list of those for a list of photos.
     Raises ColorizeError for anything a user can fix.
     """
@@ -260,22 +261,35 @@ def _render_input(rgb: np.ndarray, render_size: int, stride: int) -> _RenderInpu
 
 
 def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
-    """Upsample ab to the photo's size and join it with the photo's own L, in row chunks."""
+    """Upsample ab to the photo's size and join it with the photo's own L, in row chunks.
+
+    uint8 (H, W, 3|4) for 8-bit photos; uint16 for 16-bit ones (photo.deep), whose lightness
+    is taken from their 16-bit pixels."""
     height, width = photo.rgb.shape[:2]
     device = ab_small.device
-    out = np.empty((height, width, 3), dtype=np.uint8)
+    deep = photo.deep is not None
+    out = np.empty((height, width, 3), dtype=np.uint16 if deep else np.uint8)
     ab_small = ab_small[None].float()
     scale_y = ab_small.shape[-2] / height
     for top in range(0, height, ROWS_PER_CHUNK):
         bottom = min(top + ROWS_PER_CHUNK, height)
-        rgb = torch.from_numpy(photo.rgb[top:bottom]).to(device).permute(2, 0, 1)[None]
-        lightness = lightness_from_srgb8(rgb)
+        rows = photo.deep[top:bottom].astype(np.int32) if deep else photo.rgb[top:bottom]
+        rgb = torch.from_numpy(rows).to(device).permute(2, 0, 1)[None]
+        lightness = lightness_from_srgb_ints(rgb, bits=16 if deep else 8)
         ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
         colour = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
-        out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+        out[top:bottom] = _to_ints(colour[0], deep).permute(1, 2, 0).cpu().numpy()
     if photo.alpha is not None:
-        out = np.dstack([out, photo.alpha])
+        alpha = photo.alpha.astype(np.uint16) * 257 if deep else photo.alpha
+        out = np.dstack([out, alpha])
     return out
+
+
+def _to_ints(colour: torch.Tensor, deep: bool) -> torch.Tensor:
+    """[0, 1] colours as uint8 levels, or 16-bit levels held in int32 (numpy makes uint16)."""
+    if not deep:
+        return (colour * 255).round().byte()
+    return (colour * 65535).round().int()
 
 
 def _upsample_rows(ab_small, top, bottom, height, width, scale_y) -> torch.Tensor:

@@ -104,6 +104,16 @@ def test_the_download_keeps_the_scan_dpi_and_caption(client, tmp_path):
         assert result.getexif()[0x8298] == "(c) the family"
 
 
+def test_a_sixteen_bit_scan_downloads_as_sixteen_bit_png(client, tmp_path):
+    scan = tmp_path / "scan16.png"
+    Image.fromarray((np.arange(120 * 80).reshape(80, 120) * 7).astype(np.uint16)).save(scan)
+    (before, after), _, files = colorize(client, scan)
+    header = Path(files[0]).read_bytes()[:26]
+    assert header[24] == 16  # IHDR bit depth: the download keeps the 16 bits
+    with Image.open(after) as preview:
+        assert preview.mode == "RGB" and preview.size == (120, 80)
+
+
 def test_saturation_zero_gives_the_grey_photo(client, grey_photo):
     assert colour_spread(colorize(client, grey_photo, saturation=0.0)[2][0]) == 0
 

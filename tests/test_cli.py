@@ -197,6 +197,24 @@ def test_outputs_keep_the_caption_and_copyright(tmp_path, tiny_model_dir, color_
             assert image.getexif()[0x8298] == "(c) the family"
 
 
+def test_a_sixteen_bit_scan_comes_out_sixteen_bit(tmp_path, tiny_model_dir):
+    import tifffile
+
+    grey = (np.arange(48 * 64).reshape(48, 64) * 20).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / "scan16.png", dpi=(1200, 1200))
+    tifffile.imwrite(tmp_path / "scan48.tif", np.dstack([grey] * 3), photometric="rgb")
+    out = tmp_path / "out"
+    assert main(colorize_args([tmp_path / "scan16.png"], out, tiny_model_dir)) == 0
+    assert main(colorize_args([tmp_path / "scan48.tif"], out, tiny_model_dir, "--format",
+                              "tif")) == 0
+    header = (out / "scan16.png").read_bytes()[:26]
+    assert header[24] == 16 and header[25] == 2  # IHDR: 16 bits per channel, RGB
+    with tifffile.TiffFile(out / "scan48.tif") as tiff:
+        assert tiff.pages[0].dtype == np.uint16 and tiff.pages[0].shape == (48, 64, 3)
+    with Image.open(out / "scan16.png") as image:
+        assert np.allclose(image.info["dpi"], (1200, 1200), atol=0.01)
+
+
 def test_saturation_zero_writes_grey_photos(photo_tree, tmp_path, tiny_model_dir):
     out = tmp_path / "out"
     assert main(colorize_args([photo_tree / "a.png"], out, tiny_model_dir,

@@ -3,7 +3,7 @@ import pytest
 import torch
 from skimage import color as skcolor
 
-from hfcolor.color import grey_to_rgb, lab_to_rgb, lightness_from_srgb8, rgb_to_lab
+from hfcolor.color import grey_to_rgb, lab_to_rgb, lightness_from_srgb_ints, rgb_to_lab
 
 EDGE_COLOURS = [(0, 0, 0), (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255),
                 (255, 255, 0), (0, 255, 255), (255, 0, 255), (1, 1, 1), (128, 128, 128)]
@@ -55,7 +55,10 @@ def test_grey_baseline_keeps_lightness_and_has_no_colour():
 def test_fast_lightness_equals_the_full_conversion():
     rgb8 = torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
     full = rgb_to_lab(rgb8.float() / 255)[:, :1]
-    assert torch.allclose(lightness_from_srgb8(rgb8), full, atol=1e-3)
+    assert torch.allclose(lightness_from_srgb_ints(rgb8), full, atol=1e-3)
+    rgb16 = torch.randint(0, 65536, (2, 3, 16, 16), dtype=torch.int32)
+    full16 = rgb_to_lab(rgb16.float() / 65535)[:, :1]
+    assert torch.allclose(lightness_from_srgb_ints(rgb16, bits=16), full16, atol=1e-3)
 
 
 def test_chroma_fades_to_grey_at_black_and_white_only():

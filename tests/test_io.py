@@ -189,6 +189,79 @@ def test_sixteen_bit_grey_png_file_scales_to_eight_bit(tmp_path):
     assert loaded.name == "grey16.png"
 
 
+def test_sixteen_bit_grey_files_keep_their_sixteen_bits(tmp_path):
+    values = np.array([[0, 1000, 32768, 65535]], dtype=np.uint16)
+    for name in ("grey16.png", "grey16.tif"):
+        loaded = load_image(saved(Image.fromarray(values), tmp_path / name))
+        assert loaded.deep.dtype == np.uint16 and loaded.deep.shape == (1, 4, 3)
+        assert loaded.deep[0, :, 0].tolist() == [0, 1000, 32768, 65535]
+        assert loaded.rgb[0, :, 0].tolist() == [0, 4, 128, 255]
+    assert load_image(values).deep[0, :, 2].tolist() == [0, 1000, 32768, 65535]
+    assert load_image(noisy_rgb(4, 4)).deep is None
+    assert load_image(saved(Image.new("L", (4, 3), 9), tmp_path / "grey8.png")).deep is None
+
+
+def test_forty_eight_bit_tiff_keeps_its_sixteen_bits_and_orientation(tmp_path):
+    import tifffile
+
+    rgb16 = np.random.default_rng(1).integers(0, 65536, (5, 7, 3), dtype=np.uint16)
+    path = tmp_path / "scan48.tif"
+    tifffile.imwrite(path, rgb16, photometric="rgb", extratags=[(0x0112, "H", 1, 6, True)])
+    loaded = load_image(path)
+    np.testing.assert_array_equal(loaded.deep, np.rot90(rgb16, -1))  # orientation 6: 90 cw
+    np.testing.assert_array_equal(loaded.rgb, np.rint(loaded.deep / 257).astype(np.uint8))
+    with Image.open(path) as image:
+        assert load_image(image).deep is not None  # a caller's PIL image too
+
+
+def test_a_sixteen_bit_photo_with_another_icc_profile_is_converted_at_eight_bits(tmp_path):
+    grey = Image.fromarray(np.full((3, 4), 30000, np.uint16))
+    loaded = load_image(saved(grey, tmp_path / "gamma18.png", icc_profile=grey_gamma_profile(1.8)))
+    assert loaded.deep is None and loaded.rgb.dtype == np.uint8
+
+
+def png_16_bit_pixels(path: Path) -> np.ndarray:
+    """Decode a 16-bit RGB(A) PNG of Sub-filtered rows (what save_image writes; Pillow reads
+    such PNGs at 8 bits only)."""
+    data, chunks, offset = path.read_bytes(), {}, 8
+    while offset < len(data):
+        (length,), kind = struct.unpack(">I", data[offset:offset + 4]), data[offset + 4:offset + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[offset + 8:offset + 8 + length]
+        offset += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert depth == 16
+    channels = {2: 3, 6: 4}[colour_type]
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, -1)
+    assert (rows[:, 0] == 1).all()  # the Sub filter
+    pixels = rows[:, 1:].reshape(height, width, channels * 2).cumsum(axis=1, dtype=np.uint8)
+    return pixels.reshape(height, -1).view(">u2").reshape(height, width, channels)
+
+
+def test_sixteen_bit_colours_save_as_sixteen_bit_png_and_tiff(tmp_path):
+    import tifffile
+
+    rgb = np.random.default_rng(2).integers(0, 65536, (6, 9, 3), dtype=np.uint16)
+    alpha = np.random.default_rng(3).integers(0, 65536, (6, 9), dtype=np.uint16)
+    exif = Image.Exif()
+    exif[0x013B], exif[0x8298] = "Ann Smith", "(c) family"
+    png = save_image(rgb, tmp_path / "out.png", alpha=alpha, dpi=(600, 600), exif=exif.tobytes())
+    np.testing.assert_array_equal(png_16_bit_pixels(png), np.dstack([rgb, alpha]))
+    with Image.open(png) as image:
+        assert image.info["dpi"] == pytest.approx((600, 600), abs=0.01)
+        assert image.getexif()[0x013B] == "Ann Smith"
+    tif = save_image(rgb, tmp_path / "out.tif", dpi=(300, 300), exif=exif.tobytes())
+    with tifffile.TiffFile(tif) as tiff:
+        np.testing.assert_array_equal(tiff.asarray(), rgb)
+        tags = tiff.pages[0].tags
+        assert tags["Artist"].value == "Ann Smith" and tags["Copyright"].value == "(c) family"
+        assert tags["XResolution"].value == (300, 1)
+    flat = np.full((8, 8, 3), (51400, 25700, 12850), np.uint16)
+    jpeg = save_image(flat, tmp_path / "out.jpg")  # JPEG holds 8 bits
+    with Image.open(jpeg) as image:
+        assert image.mode == "RGB"
+        assert np.abs(np.asarray(image, float) - (200, 100, 50)).max() <= 2
+
+
 def test_sixteen_bit_rgb_png_file_keeps_the_high_byte(tmp_path):
     row = b"\x00" + struct.pack(">6H", 65535, 32768, 0, 0, 4096, 65535)
     path = tmp_path / "rgb16.png"
@@ -629,10 +702,12 @@ def test_failed_save_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("rgb", "alpha", "name", "pattern"),
     [
-        pytest.param(np.zeros((4, 4, 3), np.float32), None, "o.png", "uint8 .H, W, 3.", id="f32"),
-        pytest.param(np.zeros((4, 4), np.uint8), None, "o.png", "uint8 .H, W, 3.", id="grey"),
+        pytest.param(np.zeros((4, 4, 3), np.float32), None, "o.png", "uint16 .H, W, 3.", id="f32"),
+        pytest.param(np.zeros((4, 4), np.uint8), None, "o.png", "uint16 .H, W, 3.", id="grey"),
         pytest.param(np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2), np.uint8), "o.png",
                      "alpha as uint8", id="alpha-shape"),
+        pytest.param(np.zeros((4, 4, 3), np.uint16), np.zeros((4, 4), np.uint8), "o.png",
+                     "alpha as uint16", id="alpha-dtype"),
         pytest.param(np.zeros((4, 4, 3), np.uint8), None, "o.gif", "use .png", id="extension"),
     ],
 )  # fmt: skip

@@ -48,6 +48,21 @@ def test_alpha_is_kept(generator):
     assert out.shape == (64, 64, 4) and (out[..., 3] == 77).all()
 
 
+def test_a_sixteen_bit_photo_keeps_its_sixteen_bit_lightness(generator):
+    grey16 = (np.arange(64 * 96).reshape(64, 96) * 10 + 300).astype(np.uint16)
+    rgba16 = np.dstack([grey16] * 3 + [np.full((64, 96), 257 * 77, np.uint16)])
+    out16 = hfcolor.colorize(rgba16, model=generator, render_size=64)
+    assert out16.dtype == np.uint16 and out16.shape == (64, 96, 4)
+    assert (out16[..., 3] == 257 * 77).all()
+    out8 = hfcolor.colorize(load_image(rgba16).rgb, model=generator, render_size=64)
+    assert np.abs(out16[..., :3] / 257 - out8).max() < 2  # the same colours
+    lightness = [rgb_to_lab(torch.from_numpy(rgb.astype(np.float32) / scale).permute(2, 0, 1)[None])
+                 [:, 0] for rgb, scale in ((out16[..., :3], 65535), (np.dstack([grey16] * 3),
+                                                                       65535), (out8, 255))]
+    assert (lightness[0] - lightness[1]).abs().mean() < 0.01  # 16-bit steps kept
+    assert (lightness[2] - lightness[1]).abs().mean() > 0.05  # what 8 bits would lose
+
+
 def test_same_seed_same_samples_and_samples_differ(generator):
     photo = _grey_photo(96, 64)
     a = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
