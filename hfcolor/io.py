@@ -14,7 +14,6 @@ import os
 import struct
 import sys
 import uuid
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from hfcolor import __version__
+from hfcolor import __version__, sixteen_bit
 from hfcolor.errors import ColorizeError
 
 MAX_PIXELS = 60_000_000
@@ -146,7 +145,7 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
         _check_decompression_bomb(image, label)
         _check_single_frame(image, label)
         _load_pixels(image, label)
-        return _pil_to_loaded(image, name, in_place=True, deep_tiff=_deep_tiff(image, file))
+        return _pil_to_loaded(image, name, in_place=True, file=file)
 
 
 def _open_image(file, label: str, max_pixels: int | None) -> Image.Image:
@@ -230,11 +229,11 @@ def _load_pixels(image: Image.Image, label: str) -> None:
 def _load_pil(image: Image.Image, label: str, name, max_pixels: int | None) -> LoadedImage:
     _check_size(image.width, image.height, label, max_pixels)
     _load_pixels(image, label)
-    return _pil_to_loaded(image, name, in_place=False, deep_tiff=_deep_tiff(image, _source(image)))
+    return _pil_to_loaded(image, name, in_place=False, file=_source(image))
 
 
 def _source(image: Image.Image):
-    """Where a caller's PIL image came from (its path, else its open file), for _deep_tiff."""
+    """Where a caller's PIL image came from (its path, else its open file), for 16-bit TIFFs."""
     filename = getattr(image, "filename", None)
     return filename if isinstance(filename, str) and filename else getattr(image, "fp", None)
 
@@ -244,54 +243,22 @@ def _pil_file_name(image: Image.Image) -> str | None:
     return Path(filename).name if isinstance(filename, str) and filename else None
 
 
-def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool,
-                   deep_tiff: np.ndarray | None = None) -> LoadedImage:
+def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool, file) -> LoadedImage:
     """in_place: rotate `image` itself (ours to change) instead of a copy (the caller's).
-    deep_tiff: the 16-bit samples of a 48- or 64-bit TIFF, which Pillow reads at 8 bits."""
+    file: where the image was read from, for the 16 bits of a 48- or 64-bit TIFF, which Pillow
+    reads at 8 bits."""
     dpi, exif = _recorded_dpi(image), _recorded_exif(image)
     orientation = _exif_orientation(image)
+    deep_tiff = sixteen_bit.tiff_samples(image, file, upright=orientation == 1)
     image = _apply_exif_orientation(image, in_place)
     stored = image
     image = _to_srgb(image)
     rgb, alpha, deep = _pil_to_rgb_and_alpha(image)
     if deep_tiff is not None and image is stored:  # an ICC conversion ran at 8 bits: keep 8
-        samples = _oriented(deep_tiff, orientation)
+        samples = sixteen_bit.oriented(deep_tiff, orientation)
         deep, rgb = samples[..., :3], _uint16_to_uint8(samples[..., :3])
         alpha = _uint16_to_uint8(samples[..., 3]) if alpha is not None else None
     return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif, deep=deep)
-
-
-def _deep_tiff(image: Image.Image, file) -> np.ndarray | None:
-    """The uint16 (H, W, C) samples of a TIFF with 16 bits per RGB(A) sample, else None."""
-    if image.format != "TIFF" or image.mode not in ("RGB", "RGBA") or file is None:
-        return None
-    if set(image.tag_v2.get(258, ())) != {16}:  # BitsPerSample
-        return None
-    import tifffile  # scikit-image's dependency; only 16-bit TIFFs need it
-
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        with tifffile.TiffFile(file) as tiff:
-            page = tiff.pages[0]
-            samples, axes, orientation = page.asarray(), page.axes, int(page.tags.valueof(274, 1))
-    except Exception:  # tifffile raises many kinds; Pillow's 8 bits still serve
-        return None
-    if samples.dtype != np.uint16 or samples.ndim != 3:
-        return None
-    if axes.startswith("S"):
-        samples = np.moveaxis(samples, 0, -1)
-    if _exif_orientation(image) == 1:  # Pillow turned the photo upright as it decoded it
-        samples = _oriented(samples, orientation)
-    return samples if _same_photo(samples, np.asarray(image)) else None
-
-
-def _same_photo(deep: np.ndarray, decoded: np.ndarray) -> bool:
-    """Whether 16-bit samples are what Pillow decoded at 8 bits (layout, orientation, order)."""
-    if deep.shape[:2] != decoded.shape[:2] or deep.shape[2] < 3:
-        return False
-    difference = (deep[..., :3] >> 8).astype(np.int16) - decoded[..., :3]
-    return bool(np.abs(difference).max() <= 1)
 
 
 def _exif_orientation(image: Image.Image) -> int:
@@ -299,19 +266,6 @@ def _exif_orientation(image: Image.Image) -> int:
         return int(image.getexif().get(0x0112, 1))
     except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
         return 1
-
-
-def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
-    """What ImageOps.exif_transpose does to a photo, done to a numpy (H, W, C) array."""
-    turns = {3: 2, 6: -1, 8: 1}  # np.rot90 quarter turns, counter-clockwise
-    if orientation in (2, 4):
-        pixels = pixels[:, ::-1] if orientation == 2 else pixels[::-1]
-    elif orientation in (5, 7):
-        pixels = pixels if orientation == 5 else pixels[::-1, ::-1]
-        pixels = pixels.transpose(1, 0, 2)
-    elif orientation in turns:
-        pixels = np.rot90(pixels, turns[orientation])
-    return np.ascontiguousarray(pixels)
 
 
 def _recorded_dpi(image: Image.Image) -> tuple[float, float] | None:
@@ -627,7 +581,9 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
     if pixels.dtype == np.uint16 and image_format not in ("PNG", "TIFF"):
         pixels = to_uint8(pixels)
     if pixels.dtype == np.uint16:
-        write = functools.partial(_write_16_bit, pixels, image_format, dpi, exif)
+        encoded = sixteen_bit.png_bytes(pixels, dpi, exif) if image_format == "PNG" else \
+            sixteen_bit.tiff_bytes(pixels, dpi, exif and _main_ifd_only(exif))
+        write = functools.partial(_write_bytes, encoded)
     else:
         image, options = Image.fromarray(pixels), _save_options(image_format, dpi, exif)
         write = functools.partial(image.save, format=image_format, **options)
@@ -696,49 +652,8 @@ def _main_ifd_only(exif: bytes) -> bytes:
     return main.tobytes()
 
 
-def _write_16_bit(pixels: np.ndarray, image_format: str, dpi, exif: bytes | None, file) -> None:
-    """uint16 (H, W, 3|4) as a 16-bit PNG or TIFF (Pillow writes 16 bits for grey only)."""
-    if image_format == "PNG":
-        file.write(_png_16_bit(pixels, dpi, exif))
-        return
-    import tifffile
-
-    tags = Image.Exif()
-    tags.load(_main_ifd_only(exif) if exif else b"")
-    text_tags = (0x010F, 0x0110, 0x013B, 0x8298)  # Make, Model, Artist, Copyright
-    extratags = [(tag, "s", 0, str(tags[tag]), True) for tag in text_tags if tag in tags]
-    encoded = io.BytesIO()  # tifffile wants a named file, not the descriptor we write to
-    tifffile.imwrite(
-        encoded, pixels, photometric="rgb", compression="zlib", predictor=True,
-        extrasamples=["unassalpha"] if pixels.shape[2] == 4 else None,
-        resolution=tuple(dpi) if dpi else None, resolutionunit="INCH" if dpi else None,
-        description=str(tags[0x010E]) if 0x010E in tags else None,
-        datetime=str(tags[0x0132]) if 0x0132 in tags else None,
-        software=f"hfcolor {__version__}", metadata=None, extratags=extratags,
-    )
-    file.write(encoded.getbuffer())
-
-
-def _png_16_bit(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
-    """A 16-bit RGB(A) PNG: each row Sub-filtered (PNG filter 1), then deflated."""
-    height, width, channels = pixels.shape
-    rows = pixels.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
-    filtered = np.empty((height, rows.shape[1] + 1), dtype=np.uint8)
-    filtered[:, 0] = 1
-    step = channels * 2
-    filtered[:, 1:step + 1] = rows[:, :step]
-    np.subtract(rows[:, step:], rows[:, :-step], out=filtered[:, step + 1:])  # wraps mod 256
-    header = struct.pack(">IIBBBBB", width, height, 16, 6 if channels == 4 else 2, 0, 0, 0)
-    chunks = [(b"IHDR", header)]
-    if dpi:
-        per_metre = [round(value / 0.0254) for value in dpi]
-        chunks.append((b"pHYs", struct.pack(">IIB", *per_metre, 1)))
-    if exif:
-        chunks.append((b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
-    chunks += [(b"IDAT", zlib.compress(filtered.tobytes(), 6)), (b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(
-        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        for kind, data in chunks)
+def _write_bytes(encoded: bytes, file) -> None:
+    file.write(encoded)
 
 
 def _write_atomically(write, path: Path) -> None:
