@@ -5,6 +5,7 @@ the command that needs them, so `hfcolor --help` answers at once.
 """
 
 import argparse
+import os
 import sys
 import textwrap
 from collections import deque
@@ -201,11 +202,23 @@ def run_colorize(args) -> int:
     settings.check()
     failures = []
     if todo:
+        _make_output_folder(out_dir)
         net = resolve_model(args.model, settings.device)
         decode_method(net, settings)  # refuse, up front, settings the model cannot honour
         failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
     print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures)
     return 1 if failures else 0
+
+
+def _make_output_folder(out_dir: Path) -> None:
+    """Create -o now, so an unwritable one is one error before any work, not one per photo."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ColorizeError(f"Cannot create -o {out_dir} ({err.strerror or err}); give a folder "
+                            "you can write to.") from err
+    if not os.access(out_dir, os.W_OK):
+        raise ColorizeError(f"-o {out_dir} is not writable; give a folder you can write to.")
 
 
 def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:

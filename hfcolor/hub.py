@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import safetensors.torch
+import torch
 from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
@@ -50,7 +51,8 @@ class ColorizerHubMixin(
                                local_files_only=local_files_only)
         model = cls(**model_kwargs)
         try:
-            safetensors.torch.load_model(model, weights, strict=True, device=str(map_location))
+            safetensors.torch.load_model(model, weights, strict=True,
+                                         device=_safetensors_device(map_location))
         except RuntimeError as err:
             raise ColorizeError(
                 f"The weights in {model_id} do not match its config.json ({err}). "
@@ -151,3 +153,9 @@ def default_model_path() -> Path:
             "repository (git clone; pip install -e .), or pass a model folder or Hub id."
         )
     return path
+
+
+def _safetensors_device(device) -> str:
+    """safetensors takes "cpu" and "cuda:N" but not "cpu:0", which torch accepts."""
+    device = torch.device(device)
+    return "cpu" if device.type == "cpu" else str(device)

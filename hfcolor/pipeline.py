@@ -61,8 +61,8 @@ class Settings:
             raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
         _check_number("num_samples", self.num_samples, 1, 16, "try 4", whole=True)
         if self.seed is not None:
-            _check_number("seed", self.seed, 0, 2**63 - 1, "e.g. 7",
-                          whole=True)
+            _check_number("seed", self.seed, 0, 2**63 - 1, "e.g. 7", whole=True)
+            self.seed = int(self.seed)  # a numpy integer too: torch's manual_seed wants an int
         self.hints = as_hints(self.hints)
         self.device = resolve_device(self.device)
 
@@ -208,7 +208,10 @@ def _noise(net, l_small, opts: Settings, generator: torch.Generator) -> torch.Te
     """One photo's noise maps: each photo of a batch gets what it would get alone."""
     if len(l_small) > 1:
         generator = torch.Generator().manual_seed(opts.seed if opts.seed is not None else 0)
-    noise = torch.randn(net.noise_shape(opts.num_samples, *l_small.shape[-2:]), generator=generator)
+    # One draw per sample: sample k of a seed is the same whatever num_samples (torch draws a
+    # batch of 16 or more numbers from another stream than a smaller one).
+    shape = net.noise_shape(1, *l_small.shape[-2:])
+    noise = torch.cat([torch.randn(shape, generator=generator) for _ in range(opts.num_samples)])
     if opts.seed is None:
         noise[0] = 0  # without a seed the first sample is the model's most typical colours
     return noise

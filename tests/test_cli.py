@@ -128,6 +128,13 @@ def test_output_that_is_a_file_exits_2_before_any_work(photo_tree, tmp_path, cap
     assert "is a file; give a folder" in capsys.readouterr().err
 
 
+def test_an_output_folder_that_cannot_be_made_exits_2_before_any_work(photo_tree, tmp_path,
+                                                                      capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(["colorize", str(photo_tree), "-o", str(tmp_path / "a-file" / "out")]) == 2
+    assert "Cannot create -o" in capsys.readouterr().err
+
+
 def test_bad_seed_exits_2_with_one_line(photo_tree, tmp_path, tiny_model_dir, capsys):
     args = colorize_args([photo_tree], tmp_path / "out", tiny_model_dir, "--seed", str(2**70))
     assert main(args) == 2

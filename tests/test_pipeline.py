@@ -69,6 +69,10 @@ def test_same_seed_same_samples_and_samples_differ(generator):
     b = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
     assert len(a) == 3 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], a[1])
+    more = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=5)
+    assert all(np.array_equal(x, y) for x, y in zip(a, more[:3], strict=True))  # sample k kept
+    one = hfcolor.colorize(photo, model=generator, render_size=64, seed=3)
+    assert np.array_equal(one, a[0])
 
 
 @pytest.mark.parametrize("decode", ["annealed_mean", "mode", "top_k", "sample"])
@@ -186,6 +190,14 @@ def test_settings_of_the_wrong_type_or_range_raise_colorize_error(generator, set
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without")
+def test_numpy_numbers_and_cpu_0_are_taken(generator, tiny_model_dir):
+    photo = _grey_photo(64, 48)
+    a = hfcolor.colorize(photo, model=generator, render_size=np.int64(64), seed=np.int64(3),
+                         temperature=np.float32(0.4), device="cpu:0")
+    assert np.array_equal(a, hfcolor.colorize(photo, model=generator, render_size=64, seed=3))
+    assert hfcolor.from_pretrained(tiny_model_dir, device="cpu:0") is not None  # safetensors
+
+
 def test_cuda_without_a_gpu_says_so(generator):
     with pytest.raises(ColorizeError, match="no CUDA GPU is available here"):
         hfcolor.colorize(_grey_photo(), model=generator, device="cuda")
