@@ -28,7 +28,7 @@ from skimage.color import lab2rgb, rgb2lab
 
 from hfcolor import metrics
 from hfcolor.errors import ColorizeError
-from hfcolor.io import find_images, load_image
+from hfcolor.io import find_images, is_grey, load_image
 from hfcolor.pipeline import Settings, colorize, decode_method, resolve_model
 
 SHEET_PHOTOS = 8
@@ -137,6 +137,10 @@ class _Run:
             if min(original.shape[:2]) < MIN_SIDE:
                 raise ColorizeError(f"{original.shape[1]}x{original.shape[0]} is too small to "
                                     f"score (SSIM needs sides of {MIN_SIDE} pixels or more)")
+            if is_grey(original):
+                raise ColorizeError("the original has no colour to score against (a "
+                                    "black-and-white photo gives infinite PSNR for any grey "
+                                    "result); evaluate on colour photos")
             grey = grey_version(original)
             started = time.perf_counter()
             samples = self.colorize_samples(grey)
@@ -311,7 +315,8 @@ def results_markdown(results: dict) -> str:
         cells = [_format(row.get(key), key) for key in keys]
         lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
     if results["skipped"]:
-        lines += ["", f"{len(results['skipped'])} unreadable photo(s) skipped (see results.json)."]
+        lines += ["", f"{len(results['skipped'])} photo(s) skipped: unreadable, too small or "
+                  "without colour (see results.json)."]
     return "\n".join(lines)
 
 

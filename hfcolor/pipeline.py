@@ -60,11 +60,24 @@ class Settings:
         if self.decode not in DECODERS:
             raise ColorizeError(f"decode {self.decode!r} is not one of {', '.join(DECODERS)}.")
         _check_number("num_samples", self.num_samples, 1, 16, "try 4", whole=True)
+        _check_number("batch_size", self.batch_size, 1, 1024, "try 8", whole=True)
         if self.seed is not None:
             _check_number("seed", self.seed, 0, 2**63 - 1, "e.g. 7", whole=True)
             self.seed = int(self.seed)  # a numpy integer too: torch's manual_seed wants an int
         self.hints = as_hints(self.hints)
         self.device = resolve_device(self.device)
+
+
+def make_settings(settings: dict) -> Settings:
+    """Checked Settings from colorize()'s keywords; a misspelt one is named with the others."""
+    known = set(Settings.__dataclass_fields__)
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ColorizeError(f"Unknown setting {', '.join(map(repr, unknown))}; colorize takes "
+                            f"{', '.join(sorted(known))}.")
+    opts = Settings(**settings)
+    opts.check()
+    return opts
 
 
 def _check_number(name: str, value, low, high, advice: str, whole: bool = False) -> None:
@@ -103,8 +116,7 @@ def colorize(image, model=None, **settings):
     num_samples arrays when num_samples > 1; a list of those for a list of photos.
     Raises ColorizeError for anything a user can fix.
     """
-    opts = Settings(**settings)
-    opts.check()
+    opts = make_settings(settings)
     device = opts.device
     net = resolve_model(model, device)
     if isinstance(image, list | tuple):

@@ -110,6 +110,14 @@ def test_photos_too_small_to_score_are_skipped(tiny_model, photo_dir, tmp_path):
     assert results["photos"] == 4 and "too small to score" in results["skipped"][0]["reason"]
 
 
+def test_black_and_white_originals_are_skipped_not_scored_infinite(tiny_model, photo_dir,
+                                                                   tmp_path):
+    Image.new("L", (64, 64), 90).save(photo_dir / "grey.png")
+    results = evaluate(tiny_model, photo_dir, out=tmp_path, **FAST)
+    assert results["photos"] == 4 and "no colour to score" in results["skipped"][0]["reason"]
+    assert all(row["psnr"] is not None and row["psnr"] < 99 for row in results["rows"][:2])
+
+
 def test_bad_limit_and_out_are_user_errors(tiny_model, photo_dir, tmp_path):
     with pytest.raises(ColorizeError, match="limit 0: give at least 1"):
         evaluate(tiny_model, photo_dir, out=tmp_path, limit=0, **FAST)

@@ -183,6 +183,8 @@ def test_bad_settings_and_inputs_raise_colorize_error(generator, classifier, tmp
     ({"hints": [Hint(10, 10, "#f00", radius=-5)]}, "radius -5"),
     ({"hints": [("a", "b")]}, "not understood"),
     ({"device": "foo"}, "Unknown device 'foo'"),
+    ({"num_sample": 4}, "Unknown setting 'num_sample'; colorize takes .*num_samples"),
+    ({"batch_size": 0}, "batch_size 0 is outside 1..1024"),
 ])
 def test_settings_of_the_wrong_type_or_range_raise_colorize_error(generator, settings, message):
     with pytest.raises(ColorizeError, match=message):
