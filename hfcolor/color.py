@@ -12,6 +12,7 @@ L_CENTER = 50.0
 L_SCALE = 50.0
 AB_SCALE = 110.0
 """Network inputs are (L - 50) / 50 in [-1, 1]; network ab outputs are ab / 110 in [-1, 1]."""
+GAMUT_TOLERANCE = 1e-4  # unclipped sRGB this far outside [0, 1] counts as inside (rounding)
 CHROMA_FADE_L = 20.0
 """Colorized photos fade to grey within this many L units of black and white."""
 
@@ -22,15 +23,44 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    """(..., 3, H, W) Lab -> sRGB float32 in [0, 1].
+    """(..., 3, H, W) Lab -> sRGB float32 in [0, 1], keeping L.
 
-    Out-of-gamut colours are handled in two documented steps: ab is first clamped to
-    [-110, 110] (the range the models produce), then linear RGB is clipped to [0, 1] per
-    channel before gamma encoding. No NaN, no wrap-around.
+    ab is first clamped to [-110, 110] (the range the models produce); a colour sRGB cannot
+    show at its lightness then has its chroma cut to the gamut's edge, hue and L kept
+    (clipping R, G and B on their own would change its lightness, by up to 5 L units on a
+    bold red). No NaN, no wrap-around.
     """
     lab = clamp_ab(lab.float())
-    rgb = kornia.color.lab_to_rgb(lab, clip=True)
+    rgb = kornia.color.lab_to_rgb(lab, clip=False)
+    outside = ~_in_gamut(rgb)
+    if outside.any():
+        pixels = lab.movedim(-3, -1)[outside]  # (N, 3): usually a small share of the photo
+        rgb = rgb.movedim(-3, -1)
+        rgb[outside] = _to_gamut_edge(pixels)
+        rgb = rgb.movedim(-1, -3)
     return torch.nan_to_num(rgb, nan=0.0).clamp(0.0, 1.0)
+
+
+def _in_gamut(rgb: torch.Tensor, dim: int = -3) -> torch.Tensor:
+    """Whether unclipped sRGB has every channel (along `dim`) within [0, 1]; NaN: outside."""
+    return ((rgb >= -GAMUT_TOLERANCE) & (rgb <= 1 + GAMUT_TOLERANCE)).all(dim=dim)
+
+
+def _to_gamut_edge(pixels: torch.Tensor, steps: int = 12) -> torch.Tensor:
+    """(N, 3) Lab colours outside sRGB -> (N, 3) sRGB of the boldest colour of the same L and
+    hue inside it (bisection on the chroma scale; 12 steps: within 0.03% of the edge)."""
+
+    def unclipped_rgb(chroma_scale: torch.Tensor) -> torch.Tensor:  # (N, 1) -> (N, 3)
+        lab = torch.cat([pixels[:, :1], pixels[:, 1:] * chroma_scale], dim=1)
+        return kornia.color.lab_to_rgb(lab.T[None, :, :, None], clip=False)[0, :, :, 0].T
+
+    low = torch.zeros(len(pixels), 1, device=pixels.device)
+    high = torch.ones_like(low)
+    for _ in range(steps):
+        middle = (low + high) / 2
+        inside = _in_gamut(unclipped_rgb(middle), dim=1)[:, None]
+        low, high = torch.where(inside, middle, low), torch.where(inside, high, middle)
+    return unclipped_rgb(low)
 
 
 def chroma_fade(L: torch.Tensor) -> torch.Tensor:

@@ -69,3 +69,18 @@ def test_chroma_fades_to_grey_at_black_and_white_only():
     ab = torch.tensor([20.0, -30.0]).view(1, 2, 1, 1) * chroma_fade(L)
     white = lab_to_rgb(torch.cat([L, ab], dim=1))[0, :, 0, 1]
     assert torch.allclose(white, torch.ones(3))  # not the clipped tint (242, 255, 252)
+
+
+def test_colours_outside_srgb_keep_their_lightness_and_hue():
+    lab = torch.tensor([[50.0, 100.0, 60.0], [70.0, -90.0, 80.0], [30.0, 20.0, -100.0],
+                        [60.0, 10.0, 10.0]]).T.reshape(1, 3, 2, 2)
+    rgb = lab_to_rgb(lab)
+    back = rgb_to_lab(rgb)
+    assert (back[:, 0] - lab[:, 0]).abs().max() < 0.02  # clipping R, G, B: by 3.3, 1.7, 9.8
+    hue = torch.atan2(lab[:, 2], lab[:, 1])
+    assert torch.allclose(torch.atan2(back[:, 2], back[:, 1]), hue, atol=0.01)
+    chroma = back[:, 1:].norm(dim=1).flatten()
+    assert (chroma[:3] < lab[:, 1:].norm(dim=1).flatten()[:3] - 10).all()  # cut to the edge
+    assert abs(chroma[3] - 200 ** 0.5) < 0.05  # inside the gamut: as it was
+    assert (lab_to_rgb(lab * torch.tensor([1.0, 0.99, 0.99]).view(1, 3, 1, 1)) -
+            rgb).abs().max() < 0.02  # just inside or just outside the edge: about the same
