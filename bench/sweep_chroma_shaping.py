@@ -1,7 +1,7 @@
 """Decode-time ways of shaping the predicted chroma, side by side, as a table.
 
     python bench/sweep_chroma_shaping.py [--data ../shared/data/val/imagenet1k] [--limit 120]
-        [--variants scale=0.95 scale=1 scale=1.05 gamma=1.3 below=1.5,scale=1.09 gamut]
+        [--variants scale=0.95 scale=1 scale=1.05 gamma=1.3 below=1.5,scale=1.09 clip]
 
 Each variant changes only how the model's ab becomes a colour, with the network untouched:
   scale=K           ab times K (what the `saturation` setting does)
@@ -9,8 +9,8 @@ Each variant changes only how the model's ab becomes a colour, with the network 
                     stronger
   below=G           the same, but only below the pivot (strong colours kept)
   pivot=P           the pivot chroma of the two above (default 30)
-  gamut             each pixel's ab scaled down to the sRGB gamut edge (hue and L kept) instead of
-                    clipping linear RGB per channel
+  clip              linear RGB clipped per channel instead of each pixel's ab scaled down to the
+                    sRGB gamut edge (hue and L kept, what colorize() does)
 Prints PSNR, CIEDE2000, colourfulness and lightness change per variant (evaluation harness),
 so a variant can be compared with the plain scale rows at equal colourfulness.
 """
@@ -32,12 +32,12 @@ FIGURES = ("psnr", "ciede2000", "colorfulness", "lightness_change")
 
 
 def parse_variant(text: str) -> dict:
-    variant = {"scale": 1.0, "gamma": 1.0, "below": 1.0, "pivot": 30.0, "gamut": False}
+    variant = {"scale": 1.0, "gamma": 1.0, "below": 1.0, "pivot": 30.0, "clip": False}
     for part in text.split(","):
         key, _, value = part.partition("=")
         if key not in variant:
             raise SystemExit(f"unknown variant key {key!r}: use {', '.join(variant)}")
-        variant[key] = True if key == "gamut" else float(value)
+        variant[key] = True if key == "clip" else float(value)
     return variant
 
 
@@ -47,30 +47,18 @@ def shape_chroma(ab: torch.Tensor, variant: dict) -> torch.Tensor:
     return ab * (variant["scale"] * factor)
 
 
-def _in_gamut(L, a, b):
-    """Whether each Lab pixel is an sRGB colour (kornia's conversion, unclipped; NaN: outside)."""
-    rgb = kornia.color.lab_to_rgb(torch.stack([L, a, b], dim=-3), clip=False)
-    return ((rgb >= -1e-4) & (rgb <= 1 + 1e-4)).all(dim=-3)
-
-
-def gamut_mapped_lab_to_rgb(lab: torch.Tensor, steps: int = 10) -> torch.Tensor:
-    """lab_to_rgb with each out-of-gamut pixel's ab scaled (bisection) to the gamut's edge."""
-    lab = hfcolor.color.clamp_ab(lab.float())
-    L, a, b = lab.unbind(dim=-3)
-    low, high = torch.zeros_like(L), torch.ones_like(L)
-    for _ in range(steps):
-        middle = (low + high) / 2
-        inside = _in_gamut(L, a * middle, b * middle)
-        low, high = torch.where(inside, middle, low), torch.where(inside, high, middle)
-    scale = torch.where(_in_gamut(L, a, b), torch.ones_like(L), low)
-    return hfcolor.color.lab_to_rgb(torch.stack([L, a * scale, b * scale], dim=-3))
+def clipped_lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Lab -> sRGB with linear R, G, B clipped on their own (what lab_to_rgb did before it
+    kept lightness by cutting chroma to the gamut's edge)."""
+    rgb = kornia.color.lab_to_rgb(hfcolor.color.clamp_ab(lab.float()), clip=True)
+    return torch.nan_to_num(rgb, nan=0.0).clamp(0.0, 1.0)
 
 
 def run_variant(variant: dict, args) -> dict:
     predict, to_rgb = hfcolor.pipeline._predict, hfcolor.pipeline.lab_to_rgb
     hfcolor.pipeline._predict = lambda *a, **k: shape_chroma(predict(*a, **k), variant)
-    if variant["gamut"]:
-        hfcolor.pipeline.lab_to_rgb = gamut_mapped_lab_to_rgb
+    if variant["clip"]:
+        hfcolor.pipeline.lab_to_rgb = clipped_lab_to_rgb
     try:
         with tempfile.TemporaryDirectory() as out:
             results = evaluate(args.model, args.data, limit=args.limit, out=out, progress=False)
@@ -85,7 +73,7 @@ def main():
     parser.add_argument("--limit", type=int, default=120)
     parser.add_argument("--variants", nargs="+",
                         default=["scale=0.95", "scale=1", "scale=1.05", "gamma=1.3",
-                                 "gamma=1.3,scale=1.03", "below=1.5,scale=1.09", "gamut"])
+                                 "gamma=1.3,scale=1.03", "below=1.5,scale=1.09", "clip"])
     parser.add_argument("--model", default=None, help="default: the bundled default model")
     args = parser.parse_args()
     variants = [(text, parse_variant(text)) for text in args.variants]
