@@ -58,7 +58,7 @@ from PIL import Image, ImageDraw
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, parse_color
-from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, save_image, to_uint8
+from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, output_exif, save_image, to_uint8
 from hfcolor.loading import cached_model
 from hfcolor.pipeline import DECODERS, colorize, recombine
 
@@ -304,7 +304,8 @@ def draw_hint_dots(image: Image.Image, hints: list[Hint], scale: float) -> None:
 def save_full(pixels: np.ndarray, path: Path, photo: LoadedImage) -> str:
     """The download: full resolution, with the photo's DPI and EXIF (caption, date, copyright)."""
     rgb, alpha = (pixels[..., :3], pixels[..., 3]) if pixels.shape[2] == 4 else (pixels, None)
-    return str(save_image(np.ascontiguousarray(rgb), path, alpha, dpi=photo.dpi, exif=photo.exif))
+    return str(save_image(np.ascontiguousarray(rgb), path, alpha, dpi=photo.dpi,
+                          exif=output_exif(photo.exif)))
 
 
 def grey_version(photo: LoadedImage) -> np.ndarray:

@@ -187,7 +187,7 @@ def run_colorize(args) -> int:
     if args.max_pixels < 0:
         raise ColorizeError(f"--max-pixels {args.max_pixels} is negative; give a pixel count, "
                             "or 0 for no limit.")
-    jobs = plan_jobs(args.inputs, out_dir, args.format, args.num_samples)
+    jobs, results_found = plan_jobs(args.inputs, out_dir, args.format, args.num_samples)
     todo = jobs if args.overwrite else [job for job in jobs if not job.done()]
     from hfcolor.pipeline import (  # torch: only once inputs are fine
         Settings,
@@ -206,7 +206,7 @@ def run_colorize(args) -> int:
         net = resolve_model(args.model, settings.device)
         decode_method(net, settings)  # refuse, up front, settings the model cannot honour
         failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
-    print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures)
+    print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures, results_found)
     return 1 if failures else 0
 
 
@@ -221,29 +221,36 @@ def _make_output_folder(out_dir: Path) -> None:
         raise ColorizeError(f"-o {out_dir} is not writable; give a folder you can write to.")
 
 
-def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
-    """Every photo named by `inputs` with its output path(s) under `out_dir`.
+def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[Job], int]:
+    """Every photo named by `inputs` with its output path(s) under `out_dir`, and how many
+    of hfcolor's own results the folders held (skipped).
 
     A folder's photos keep their path relative to that folder; files named directly go to the
     top of out_dir. When out_dir is a subfolder of a folder searched, the photos in it are
-    skipped, so a folder colorized into colour/ does not colorize its own results next run.
-    out_dir being a folder searched itself is refused for the same reason.
+    skipped, so a folder colorized into colour/ does not colorize its own results next run;
+    so are results of earlier runs elsewhere in the folders (their EXIF says hfcolor made
+    them). out_dir being a folder searched itself is refused for the same reason.
     """
-    from hfcolor.io import IMAGE_EXTENSIONS, find_images
+    from hfcolor.io import IMAGE_EXTENSIONS, find_images, made_by_hfcolor
 
     sources: dict[Path, Path] = {}  # resolved source -> relative output path
-    out_resolved = out_dir.resolve()
+    out_resolved, results_found = out_dir.resolve(), 0
     for arg in map(Path, inputs):
         out_is_below = arg.is_dir() and _output_is_below(arg, out_dir)
         for path in find_images(arg):
             resolved = path.resolve()
             if out_is_below and out_resolved in resolved.parents:
                 continue
+            if arg.is_dir() and made_by_hfcolor(path):
+                results_found += 1
+                continue
             relative = path.relative_to(arg) if arg.is_dir() else Path(path.name)
             sources.setdefault(resolved, relative)
     if not sources:
+        found = (f" but {results_found} photo(s) hfcolor colorized; name one directly to "
+                 "colorize it again") if results_found else ""
         raise ColorizeError(f"No photos found in {', '.join(map(str, inputs))} (looked for "
-                            f"{', '.join(sorted(IMAGE_EXTENSIONS))}).")
+                            f"{', '.join(sorted(IMAGE_EXTENSIONS))}){found}.")
     taken: set[Path] = set()
     jobs = []
     for source, relative in sorted(sources.items(), key=lambda item: str(item[1])):
@@ -251,7 +258,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> list[Job]:
         if target.resolve() == source:  # a photo named inside out_dir: never overwrite it
             target = _unique_target(target.with_stem(f"{target.stem}_colorized"), fmt, taken)
         jobs.append(Job(source, _sample_paths(target, num_samples)))
-    return jobs
+    return jobs, results_found
 
 
 def _output_is_below(folder: Path, out_dir: Path) -> bool:
@@ -332,9 +339,10 @@ def save_results(results: list, paths: list[Path], photo=None) -> None:
     """Write each (H, W, 3|4) uint8 or uint16 result; alpha is kept where the format allows
     it, and the photo's (a LoadedImage's) DPI and EXIF where the format records them (a 600 DPI
     scan prints at its own size, with its caption, date and copyright)."""
-    from hfcolor.io import save_image
+    from hfcolor.io import output_exif, save_image
 
     dpi, exif = (photo.dpi, photo.exif) if photo is not None else (None, None)
+    exif = output_exif(exif)
     for rgb, path in zip(results, paths, strict=True):
         alpha = rgb[..., 3] if rgb.shape[-1] == 4 else None
         save_image(rgb[..., :3], path, alpha=alpha, dpi=dpi, exif=exif)
@@ -348,10 +356,13 @@ def _finish_save(job: Job, saving: Future) -> list[tuple]:
     return []
 
 
-def print_summary(done: int, skipped: int, failures: list[tuple]) -> None:
+def print_summary(done: int, skipped: int, failures: list[tuple], results_found: int = 0) -> None:
     parts = [f"colorized {done} photo{'s' * (done != 1)}"]
     if skipped:
         parts.append(f"skipped {skipped} already done (--overwrite redoes them)")
+    if results_found:
+        parts.append(f"left out {results_found} that hfcolor colorized before (name one "
+                     "directly to redo it)")
     if failures:
         parts.append(f"{len(failures)} failed")
     print("hfcolor: " + ", ".join(parts) + ("." if not failures else ":"), file=sys.stderr)

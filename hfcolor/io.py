@@ -42,6 +42,9 @@ WEBP_QUALITY = 95
 FLOAT_TOLERANCE = 0.05
 """Float inputs may overshoot [0, 1] by this much (resampling ringing) and are clipped."""
 
+SOFTWARE_NAME = "hfcolor"
+"""What colorized photos record as their EXIF Software (with the version)."""
+
 _PILLOW_LIMIT_LOCK = threading.Lock()
 _SUPPORTED_FILES = "Give a JPEG, PNG, WebP, TIFF or BMP file."
 _SAVE_FORMATS = {
@@ -259,6 +262,32 @@ def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool, file) -
     return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif, deep=deep)
 
 
+def made_by_hfcolor(path) -> bool:
+    """Whether a file's EXIF Software names hfcolor (a colorized result), from its header."""
+    try:
+        with _without_pillows_pixel_limit():
+            image = Image.open(path)
+        with image:
+            software = getattr(image, "tag_v2", {}).get(0x0131)  # TIFF: a tag of its own
+            if software is None and image.info.get("exif"):
+                tags = Image.Exif()
+                tags.load(image.info["exif"])
+                software = tags.get(0x0131)
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, struct.error):
+        return False
+    return isinstance(software, str) and software.startswith(SOFTWARE_NAME)
+
+
+def output_exif(exif: bytes | None) -> bytes:
+    """The EXIF a colorized photo is saved with: the photo's own (load_image set its Software
+    to hfcolor), or one saying only that, so folder searches can tell results from originals."""
+    if exif:
+        return exif
+    marker = Image.Exif()
+    marker[0x0131] = f"{SOFTWARE_NAME} {__version__}"
+    return marker.tobytes()
+
+
 def _exif_orientation(image: Image.Image) -> int:
     try:
         return int(image.getexif().get(0x0112, 1))
@@ -291,7 +320,7 @@ def _recorded_exif(image: Image.Image) -> bytes | None:
                 kept.get_ifd(ifd).update(values)
         if not len(kept):
             return None
-        kept[0x0131] = f"hfcolor {__version__}"  # Software: what made these colours
+        kept[0x0131] = f"{SOFTWARE_NAME} {__version__}"  # Software: what made these colours
         return kept.tobytes()
     except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
         return None  # a damaged EXIF block costs the metadata, never the photo

@@ -252,9 +252,24 @@ def test_plan_jobs_names_clashes_and_ignores_its_own_output(tmp_path, color_phot
     (folder / "colour").mkdir(parents=True)
     for name in ["x.jpg", "x.png", "colour/old.png"]:
         Image.fromarray(color_photos[0]).save(folder / name)
-    jobs = plan_jobs([folder], folder / "colour", "png", num_samples=1)
+    jobs, _ = plan_jobs([folder], folder / "colour", "png", num_samples=1)
     assert [job.source.name for job in jobs] == ["x.jpg", "x.png"]
     assert [job.outputs[0].name for job in jobs] == ["x.png", "x_png.png"]
+
+
+def test_results_of_an_earlier_run_elsewhere_are_left_out_of_a_folder(tmp_path,
+                                                                      tiny_model_dir, capsys):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.new("L", (48, 32), 100).save(scans / "plain.png")  # no EXIF of its own
+    assert main(colorize_args([scans], scans / "colour", tiny_model_dir)) == 0
+    assert main(colorize_args([scans], tmp_path / "again", tiny_model_dir)) == 0
+    assert "left out 1 that hfcolor colorized before" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "again").rglob("*.png")] == ["plain.png"]
+    assert main(colorize_args([scans / "colour"], tmp_path / "third", tiny_model_dir)) == 2
+    assert "but 1 photo(s) hfcolor colorized; name one directly" in capsys.readouterr().err
+    assert main(colorize_args([scans / "colour" / "plain.png"], tmp_path / "third",
+                              tiny_model_dir)) == 0  # named directly: colorized again
 
 
 def test_plan_jobs_refuses_the_searched_folder_as_output_and_allows_its_parent(tmp_path,
@@ -264,7 +279,7 @@ def test_plan_jobs_refuses_the_searched_folder_as_output_and_allows_its_parent(t
     Image.fromarray(color_photos[0]).save(folder / "a.jpg")
     with pytest.raises(ColorizeError, match="is the folder being colorized.*separate output"):
         plan_jobs([folder], folder, "png", num_samples=1)
-    jobs = plan_jobs([folder], tmp_path / "project", "png", num_samples=1)
+    jobs, _ = plan_jobs([folder], tmp_path / "project", "png", num_samples=1)
     assert [job.outputs[0] for job in jobs] == [tmp_path / "project" / "a.png"]
 
 

@@ -749,3 +749,14 @@ def test_is_grey_on_a_grey_photo_saved_as_colour_jpeg(tmp_path):
 def test_is_grey_refuses_non_uint8():
     with pytest.raises(ColorizeError, match="uint8"):
         is_grey(np.zeros((4, 4, 3), np.float32))
+
+
+def test_outputs_say_hfcolor_made_them_and_originals_do_not(tmp_path):
+    from hfcolor.io import made_by_hfcolor, output_exif
+
+    rgb = noisy_rgb(8, 8)
+    assert not made_by_hfcolor(saved(Image.fromarray(rgb), tmp_path / "original.png"))
+    for name in ("out.png", "out.jpg", "out.webp", "out.tif"):
+        assert made_by_hfcolor(save_image(rgb, tmp_path / name, exif=output_exif(None))), name
+    assert made_by_hfcolor(save_image(rgb.astype(np.uint16) * 257, tmp_path / "deep.tif"))
+    assert not made_by_hfcolor(tmp_path / "missing.png")
