@@ -88,12 +88,6 @@ def tiff_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
 def png_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
     """A 16-bit RGB(A) PNG: each row Sub-filtered (PNG filter 1), then deflated."""
     height, width, channels = pixels.shape
-    rows = pixels.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
-    filtered = np.empty((height, rows.shape[1] + 1), dtype=np.uint8)
-    filtered[:, 0] = 1
-    step = channels * 2
-    filtered[:, 1:step + 1] = rows[:, :step]
-    np.subtract(rows[:, step:], rows[:, :-step], out=filtered[:, step + 1:])  # wraps mod 256
     header = struct.pack(">IIBBBBB", width, height, 16, 6 if channels == 4 else 2, 0, 0, 0)
     chunks = [(b"IHDR", header)]
     if dpi:
@@ -101,7 +95,24 @@ def png_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
         chunks.append((b"pHYs", struct.pack(">IIB", *per_metre, 1)))
     if exif:
         chunks.append((b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
-    chunks += [(b"IDAT", zlib.compress(filtered.tobytes(), 6)), (b"IEND", b"")]
+    chunks += [(b"IDAT", _deflated_rows(pixels)), (b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(
         struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         for kind, data in chunks)
+
+
+def _deflated_rows(pixels: np.ndarray, rows_per_block: int = 256) -> bytes:
+    """PNG image data, filtered and deflated a block of rows at a time (bounds the copies)."""
+    height, width, channels = pixels.shape
+    step = channels * 2  # bytes per pixel: the Sub filter's distance
+    deflate = zlib.compressobj(6)
+    parts = []
+    for top in range(0, height, rows_per_block):
+        rows = pixels[top:top + rows_per_block].astype(">u2").view(np.uint8)
+        rows = rows.reshape(len(rows), width * step)
+        filtered = np.empty((len(rows), rows.shape[1] + 1), dtype=np.uint8)
+        filtered[:, 0] = 1
+        filtered[:, 1:step + 1] = rows[:, :step]
+        np.subtract(rows[:, step:], rows[:, :-step], out=filtered[:, step + 1:])  # wraps mod 256
+        parts.append(deflate.compress(filtered.tobytes()))
+    return b"".join(parts) + deflate.flush()

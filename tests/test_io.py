@@ -240,8 +240,8 @@ def png_16_bit_pixels(path: Path) -> np.ndarray:
 def test_sixteen_bit_colours_save_as_sixteen_bit_png_and_tiff(tmp_path):
     import tifffile
 
-    rgb = np.random.default_rng(2).integers(0, 65536, (6, 9, 3), dtype=np.uint16)
-    alpha = np.random.default_rng(3).integers(0, 65536, (6, 9), dtype=np.uint16)
+    rgb = np.random.default_rng(2).integers(0, 65536, (300, 9, 3), dtype=np.uint16)  # 2 blocks
+    alpha = np.random.default_rng(3).integers(0, 65536, (300, 9), dtype=np.uint16)
     exif = Image.Exif()
     exif[0x013B], exif[0x8298] = "Ann Smith", "(c) family"
     png = save_image(rgb, tmp_path / "out.png", alpha=alpha, dpi=(600, 600), exif=exif.tobytes())
