@@ -8,6 +8,7 @@ RGB(A) PNGs and TIFFs with the photo's DPI and descriptive tags.
 import io
 import struct
 import zlib
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
@@ -71,18 +72,29 @@ def tiff_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
 
     tags = Image.Exif()
     tags.load(exif or b"")
-    text_tags = (0x010F, 0x0110, 0x013B, 0x8298)  # Make, Model, Artist, Copyright
-    extratags = [(tag, "s", 0, str(tags[tag]), True) for tag in text_tags if tag in tags]
+    text = {tag: str(tags[tag]).encode() for tag in _TIFF_TEXT_TAGS if tag in tags}  # UTF-8
     encoded = io.BytesIO()  # tifffile wants a named file, not the descriptor save_image has
     tifffile.imwrite(
         encoded, pixels, photometric="rgb", compression="zlib", predictor=True,
         extrasamples=["unassalpha"] if pixels.shape[2] == 4 else None,
         resolution=tuple(dpi) if dpi else None, resolutionunit="INCH" if dpi else None,
-        description=str(tags[0x010E]) if 0x010E in tags else None,
-        datetime=str(tags[0x0132]) if 0x0132 in tags else None,
-        software=f"hfcolor {__version__}", metadata=None, extratags=extratags,
+        description=text.pop(0x010E, None), datetime=_tiff_datetime(tags.get(0x0132)),
+        software=f"hfcolor {__version__}", metadata=None,
+        extratags=[(tag, "s", 0, value, True) for tag, value in text.items()],
     )
     return encoded.getvalue()
+
+
+_TIFF_TEXT_TAGS = (0x010E, 0x010F, 0x0110, 0x013B, 0x8298)
+"""ImageDescription, Make, Model, Artist, Copyright: what a TIFF's own tags say of the photo."""
+
+
+def _tiff_datetime(value) -> str | None:
+    """EXIF DateTime if it is the "YYYY:MM:DD HH:MM:SS" tifffile insists on, else None."""
+    try:
+        return datetime.strptime(str(value), "%Y:%m:%d %H:%M:%S").strftime("%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
 
 
 def png_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:

@@ -255,6 +255,8 @@ def test_sixteen_bit_colours_save_as_sixteen_bit_png_and_tiff(tmp_path):
         tags = tiff.pages[0].tags
         assert tags["Artist"].value == "Ann Smith" and tags["Copyright"].value == "(c) family"
         assert tags["XResolution"].value == (300, 1)
+    exif[0x0132] = "about 1952"  # not the date form TIFF wants: left out, the photo still saved
+    assert save_image(rgb, tmp_path / "dated.tif", exif=exif.tobytes()).exists()
     flat = np.full((8, 8, 3), (51400, 25700, 12850), np.uint16)
     jpeg = save_image(flat, tmp_path / "out.jpg")  # JPEG holds 8 bits
     with Image.open(jpeg) as image:
