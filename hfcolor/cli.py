@@ -134,7 +134,7 @@ def _add_colorize(commands) -> None:
                           "fit; 0 for no limit)")
     sub.add_argument("--format", choices=OUTPUT_FORMATS, default="png",
                      help="output format (default png; png and tif keep a 16-bit scan's 16 "
-                          "bits)")
+                          "bits; jpg keeps no transparency)")
     sub.add_argument("--overwrite", action="store_true", help="redo photos already colorized")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(command=run_colorize)

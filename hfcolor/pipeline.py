@@ -110,7 +110,7 @@ def colorize(image, model=None, **settings):
     image: a path, bytes, PIL image, numpy array or tensor, or a list of them.
     model: None (the bundled default), a model folder / Hub id / bundled name, or a loaded model.
     settings: see `Settings` — render_size, temperature, decode, saturation, seed, num_samples,
-      hints, device, half, max_pixels.
+      hints, device, half, max_pixels, batch_size.
     Returns a uint8 (H, W, 3) array (uint16 for a 16-bit photo, whose 16-bit lightness is
     kept), (H, W, 4) when the input had alpha; a list of
     num_samples arrays when num_samples > 1; a list of those for a list of photos.
