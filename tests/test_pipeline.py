@@ -56,11 +56,12 @@ def test_a_sixteen_bit_photo_keeps_its_sixteen_bit_lightness(generator):
     assert (out16[..., 3] == 257 * 77).all()
     out8 = hfcolor.colorize(load_image(rgba16).rgb, model=generator, render_size=64)
     assert np.abs(out16[..., :3] / 257 - out8).max() < 2  # the same colours
-    lightness = [rgb_to_lab(torch.from_numpy(rgb.astype(np.float32) / scale).permute(2, 0, 1)[None])
-                 [:, 0] for rgb, scale in ((out16[..., :3], 65535), (np.dstack([grey16] * 3),
-                                                                       65535), (out8, 255))]
-    assert (lightness[0] - lightness[1]).abs().mean() < 0.01  # 16-bit steps kept
-    assert (lightness[2] - lightness[1]).abs().mean() > 0.05  # what 8 bits would lose
+    def lightness(rgb, top):
+        return rgb_to_lab(torch.from_numpy(rgb[..., :3] / top).permute(2, 0, 1)[None])[:, 0]
+
+    source = lightness(rgba16, 65535)
+    assert (lightness(out16, 65535) - source).abs().mean() < 0.01  # 16-bit steps kept
+    assert (lightness(out8, 255) - source).abs().mean() > 0.05  # what 8 bits would lose
 
 
 def test_same_seed_same_samples_and_samples_differ(generator):
@@ -191,7 +192,6 @@ def test_settings_of_the_wrong_type_or_range_raise_colorize_error(generator, set
         hfcolor.colorize(_grey_photo(), model=generator, **{"render_size": 64, **settings})
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without")
 def test_numpy_numbers_and_cpu_0_are_taken(generator, tiny_model_dir):
     photo = _grey_photo(64, 48)
     a = hfcolor.colorize(photo, model=generator, render_size=np.int64(64), seed=np.int64(3),
@@ -200,6 +200,7 @@ def test_numpy_numbers_and_cpu_0_are_taken(generator, tiny_model_dir):
     assert hfcolor.from_pretrained(tiny_model_dir, device="cpu:0") is not None  # safetensors
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without")
 def test_cuda_without_a_gpu_says_so(generator):
     with pytest.raises(ColorizeError, match="no CUDA GPU is available here"):
         hfcolor.colorize(_grey_photo(), model=generator, device="cuda")
