@@ -2,13 +2,15 @@
 
     python bench/sweep_guided_upsampling.py [--data ../shared/data/val/hires] [--limit N]
                                             [--variants off 2,1e-3 2,1e-2 4,1e-3]
+    python bench/sweep_guided_upsampling.py --data ../shared/data/val/imagenet1k --seeds 1 2 3 4
 
 `colorize()` upsamples the network's ab bilinearly, so colour can bleed a few pixels past an
 edge at full resolution. A variant R,EPS fits He et al.'s fast guided filter at the network's
 resolution (box radius R, regularisation EPS on L / 100) and applies its coefficients to the
 full-resolution lightness, so colour edges follow the photo's own edges. Prints, per variant,
 the harness's PSNR / CIEDE2000 / colourfulness and CIEDE2000 near strong lightness edges (the
-top 5% of the originals' Sobel magnitude, widened by 3 pixels) and elsewhere.
+top 5% of the originals' Sobel magnitude, widened by 3 pixels) and elsewhere; with --seeds,
+the harness's figures over those seeds and their diversity instead.
 """
 
 import argparse
@@ -80,10 +82,12 @@ def main():
     parser.add_argument("--data", default="../shared/data/val/hires", type=Path)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--variants", nargs="+", default=["off", "2,1e-3", "2,1e-2", "4,1e-3"])
+    parser.add_argument("--seeds", type=int, nargs="+", help="score samples of these seeds")
     args = parser.parse_args()
     bilinear = pipeline.recombine
-    print("| variant | PSNR | CIEDE2000 | colourfulness | CIEDE2000 near edges | elsewhere |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    last = "diversity" if args.seeds else "CIEDE2000 near edges | elsewhere"
+    header = f"| variant | PSNR | CIEDE2000 | colourfulness | {last} |"
+    print(header + "\n" + "| --- " * (header.count("|") - 1) + "|")
     for variant in args.variants:
         if variant == "off":
             pipeline.recombine = bilinear
@@ -91,11 +95,15 @@ def main():
             radius, eps = variant.split(",")
             pipeline.recombine = guided_recombine(int(radius), float(eps))
         with tempfile.TemporaryDirectory() as out:
-            results = evaluate(None, args.data, limit=args.limit, out=out, progress=False)
-        row = next(r for r in results["rows"] if r["name"] == "model")
-        near, elsewhere = edge_ciede2000(args.data, args.limit)
+            results = evaluate(None, args.data, limit=args.limit, out=out, progress=False,
+                               seeds=args.seeds)
+        row = next(r for r in results["rows"] if r["name"].startswith("model"))
+        if args.seeds:
+            rest = f"{row['diversity']:.3f}"
+        else:
+            rest = "{:.3f} | {:.3f}".format(*edge_ciede2000(args.data, args.limit))
         print(f"| {variant} | {row['psnr']:.3f} | {row['ciede2000']:.3f} | "
-              f"{row['colorfulness']:.2f} | {near:.3f} | {elsewhere:.3f} |", flush=True)
+              f"{row['colorfulness']:.2f} | {rest} |", flush=True)
 
 
 if __name__ == "__main__":
