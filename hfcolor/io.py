@@ -43,7 +43,8 @@ FLOAT_TOLERANCE = 0.05
 """Float inputs may overshoot [0, 1] by this much (resampling ringing) and are clipped."""
 
 SOFTWARE_NAME = "hfcolor"
-"""What colorized photos record as their EXIF Software (with the version)."""
+SOFTWARE = f"{SOFTWARE_NAME} {__version__}"
+"""What colorized photos record as their EXIF Software."""
 
 _PILLOW_LIMIT_LOCK = threading.Lock()
 _SUPPORTED_FILES = "Give a JPEG, PNG, WebP, TIFF or BMP file."
@@ -284,7 +285,7 @@ def output_exif(exif: bytes | None) -> bytes:
     if exif:
         return exif
     marker = Image.Exif()
-    marker[0x0131] = f"{SOFTWARE_NAME} {__version__}"
+    marker[0x0131] = SOFTWARE
     return marker.tobytes()
 
 
@@ -320,7 +321,7 @@ def _recorded_exif(image: Image.Image) -> bytes | None:
                 kept.get_ifd(ifd).update(values)
         if not len(kept):
             return None
-        kept[0x0131] = f"{SOFTWARE_NAME} {__version__}"  # Software: what made these colours
+        kept[0x0131] = SOFTWARE  # what made these colours
         return kept.tobytes()
     except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
         return None  # a damaged EXIF block costs the metadata, never the photo
@@ -609,7 +610,7 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
         pixels = to_uint8(pixels)
     if pixels.dtype == np.uint16:
         encoded = sixteen_bit.png_bytes(pixels, dpi, exif) if image_format == "PNG" else \
-            sixteen_bit.tiff_bytes(pixels, dpi, exif and _main_ifd_only(exif))
+            sixteen_bit.tiff_bytes(pixels, dpi, exif and _main_ifd_only(exif), SOFTWARE)
         write = functools.partial(_write_bytes, encoded)
     else:
         image, options = Image.fromarray(pixels), _save_options(image_format, dpi, exif)

@@ -13,8 +13,6 @@ from datetime import datetime
 import numpy as np
 from PIL import Image
 
-from hfcolor import __version__
-
 
 def tiff_samples(image: Image.Image, file, upright: bool) -> np.ndarray | None:
     """The uint16 (H, W, C) samples of a TIFF with 16 bits per RGB(A) sample, else None.
@@ -66,7 +64,7 @@ def oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
-def tiff_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
+def tiff_bytes(pixels: np.ndarray, dpi, exif: bytes | None, software: str) -> bytes:
     """uint16 (H, W, 3|4) as a 16-bit TIFF; exif: main-IFD tags only (no sub-IFDs)."""
     import tifffile
 
@@ -79,7 +77,7 @@ def tiff_bytes(pixels: np.ndarray, dpi, exif: bytes | None) -> bytes:
         extrasamples=["unassalpha"] if pixels.shape[2] == 4 else None,
         resolution=tuple(dpi) if dpi else None, resolutionunit="INCH" if dpi else None,
         description=text.pop(0x010E, None), datetime=_tiff_datetime(tags.get(0x0132)),
-        software=f"hfcolor {__version__}", metadata=None,
+        software=software, metadata=None,
         extratags=[(tag, "s", 0, value, True) for tag, value in text.items()],
     )
     return encoded.getvalue()
