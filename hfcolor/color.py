@@ -27,8 +27,8 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 
     ab is first clamped to [-110, 110] (the range the models produce); a colour sRGB cannot
     show at its lightness then has its chroma cut to the gamut's edge, hue and L kept
-    (clipping R, G and B on their own would change its lightness, by up to 5 L units on a
-    bold red). No NaN, no wrap-around.
+    (clipping R, G and B on their own would change its lightness: by 3.3 L units on a bold
+    red, 9.8 on a bold blue; tests/test_color.py). No NaN, no wrap-around.
     """
     lab = clamp_ab(lab.float())
     rgb = kornia.color.lab_to_rgb(lab, clip=False)
