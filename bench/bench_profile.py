@@ -10,9 +10,10 @@ pipeline calls, in its order, each fed the previous stage's output:
   2. pipeline._render_input: Pillow resize so the long side is --render-size, padded to stride;
   3. pipeline._network_lightness: Lab lightness of the small photo, normalised and padded;
   4. pipeline._predict: noise + network forward (encode, decode's "ab" head), padding cropped;
-  5. pipeline.recombine: ab upsampled to full size and joined with the photo's own L, in
-     chunks of ROWS_PER_CHUNK rows, to uint8 RGB; its rows below break it down into the
-     calls of its loop (full-resolution L, ab upsampling, Lab -> RGB, float -> uint8);
+  5. pipeline.recombine: ab upsampled to full size, guided by the render-size L, and joined
+     with the photo's own L, in chunks of ROWS_PER_CHUNK rows, to uint8 RGB; its rows below
+     break it down into the guided filter's fit and the calls of its loop (full-resolution L,
+     coefficient upsampling, applying them, Lab -> RGB, float -> uint8);
   6. io.save_image: PNG encode and atomic write, what `hfcolor colorize` writes by default.
 Then `colorize(path)` end to end (stages 1-5; it returns the array and saves nothing), so the
 sum of stages 1-5 can be checked against it.
@@ -31,8 +32,10 @@ from bench_io_floor import make_photos
 from common import cpu, load_average, parse_size
 
 RECOMBINE_PARTS = {
+    "guide fit": "upsampling.guided_coefficients (at render size)",
     "lightness": "color.lightness_from_srgb_ints (full-res L)",
-    "upsample": "pipeline._upsample_rows (ab to full res)",
+    "upsample": "upsampling.upsample_rows (coefficients to full res)",
+    "apply": "upsampling.apply_coefficients (full-res ab)",
     "lab_to_rgb": "color.lab_to_rgb",
     "to_uint8": "round, uint8, HWC copy into the result",
 }
@@ -49,28 +52,32 @@ def timed(step, repeats: int):
     return statistics.median(times), result
 
 
-def recombine_parts(photo, ab_small, repeats: int) -> dict[str, float]:
-    """Median seconds per part of recombine()'s loop: the same calls, a clock around each."""
+def recombine_parts(photo, ab_small, lightness_small, repeats: int) -> dict[str, float]:
+    """Median seconds per part of recombine(): the same calls, a clock around each."""
     import torch
 
     from hfcolor.color import lab_to_rgb, lightness_from_srgb_ints
-    from hfcolor.pipeline import ROWS_PER_CHUNK, _upsample_rows
+    from hfcolor.pipeline import ROWS_PER_CHUNK
+    from hfcolor.upsampling import apply_coefficients, guided_coefficients, upsample_rows
 
     height, width = photo.rgb.shape[:2]
-    ab_small = ab_small[None].float()
-    scale_y = ab_small.shape[-2] / height
 
     def one_run() -> dict[str, float]:
         out = np.empty((height, width, 3), dtype=np.uint8)
         spent = dict.fromkeys(RECOMBINE_PARTS, 0.0)
+        clock = time.perf_counter()
+        coefficients = guided_coefficients(ab_small[None].float(), lightness_small)
+        _add(spent, "guide fit", clock)
         for top in range(0, height, ROWS_PER_CHUNK):
             bottom = min(top + ROWS_PER_CHUNK, height)
             clock = time.perf_counter()
             rgb = torch.from_numpy(photo.rgb[top:bottom]).permute(2, 0, 1)[None]
             lightness = lightness_from_srgb_ints(rgb)
             clock = _add(spent, "lightness", clock)
-            ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
+            upsampled = upsample_rows(coefficients, top, bottom, height, width)
             clock = _add(spent, "upsample", clock)
+            ab = apply_coefficients(upsampled, lightness)
+            clock = _add(spent, "apply", clock)
             colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
             clock = _add(spent, "lab_to_rgb", clock)
             out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).numpy()
@@ -92,6 +99,7 @@ def profile(path: Path, out: Path, net, render_size: int, repeats: int):
     """[(stage, function, seconds)] for stages 1-6, the recombine breakdown, colorize() s."""
     import torch
 
+    from hfcolor.color import denormalize_l
     from hfcolor.io import load_image, save_image
     from hfcolor.pipeline import (
         Settings,
@@ -120,9 +128,10 @@ def profile(path: Path, out: Path, net, render_size: int, repeats: int):
         ab = stage(f"network forward ({small.padded_shape[1]}x{small.padded_shape[0]})",
                    "pipeline._predict", lambda: _predict(net, l_small, None, opts, device))
         ab = ab[0, :, :height, :width]
-        rgb = stage("ab upsampling + Lab -> RGB", "pipeline.recombine",
-                    lambda: recombine(photo, ab))
-        parts = recombine_parts(photo, ab, repeats)
+        lightness = denormalize_l(l_small[..., :height, :width])
+        rgb = stage("guided ab upsampling + Lab -> RGB", "pipeline.recombine",
+                    lambda: recombine(photo, ab, lightness))
+        parts = recombine_parts(photo, ab, lightness, repeats)
     stage("PNG encode + save", "io.save_image", lambda: save_image(rgb, out))
     end_to_end, _ = timed(lambda: colorize(path, model=net, **vars(opts)), repeats)
     return stages, parts, end_to_end

@@ -2,7 +2,8 @@
 
     photo -> io.load_image -> small L at render_size (aspect kept, padded to the model's stride)
           -> model(L, hints, noise) -> ab (regression head) or 313 logits -> quantize.decode
-          -> ab upsampled to the photo's size -> Lab with the photo's own full-resolution L
+          -> ab upsampled to the photo's size, guided by L (upsampling.py)
+          -> Lab with the photo's own full-resolution L
           -> ab faded to grey near black and white -> RGB
 
 Only ab is ever upsampled, so the output is exactly as sharp as the input.
@@ -30,6 +31,7 @@ from hfcolor.color import (
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, as_hints, hints_to_channels, propagate_hints
 from hfcolor.io import MAX_PIXELS, LoadedImage, load_image
+from hfcolor.upsampling import apply_coefficients, guided_coefficients, upsample_rows
 
 DECODERS = ("auto", "regression", "annealed_mean", "mode", "top_k", "sample")
 ROWS_PER_CHUNK = 512  # full-resolution rows converted at once: bounds memory for 50 MP photos
@@ -134,8 +136,8 @@ def resolve_model(model, device: torch.device) -> torch.nn.Module:
 
 def _colorize_one(image, net, opts: Settings, device: torch.device):
     photo = image if isinstance(image, LoadedImage) else load_image(image, opts.max_pixels)
-    ab_small = predict_ab(photo, net, opts, device)
-    results = [recombine(photo, ab) for ab in ab_small]
+    ab_small, lightness = predict_ab(photo, net, opts, device)
+    results = [recombine(photo, ab, lightness) for ab in ab_small]
     return results[0] if opts.num_samples == 1 else results
 
 
@@ -161,13 +163,17 @@ def _colorize_many(images: list, net, opts: Settings, device: torch.device) -> l
 def _finish_group(group, net, opts: Settings, device: torch.device, results: list) -> None:
     l_batch = torch.cat([_network_lightness(small, device) for _, _, small in group])
     ab = _predict(net, l_batch, None, opts, device)
-    for (index, photo, small), ab_one in zip(group, ab, strict=True):
-        results[index] = recombine(photo, ab_one[:, :small.size[0], :small.size[1]])
+    for (index, photo, small), ab_one, l_one in zip(group, ab, l_batch, strict=True):
+        height, width = small.size
+        lightness = denormalize_l(l_one[None, :, :height, :width])
+        results[index] = recombine(photo, ab_one[:, :height, :width], lightness)
 
 
 @torch.inference_mode()
-def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) -> torch.Tensor:
-    """(num_samples, 2, h, w) ab in Lab units at the network's resolution (padding removed)."""
+def predict_ab(photo: LoadedImage, net, opts: Settings,
+               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(num_samples, 2, h, w) ab in Lab units at the network's resolution (padding removed) and
+    the (1, 1, h, w) lightness it saw, the guide for upsampling."""
     small = _render_input(photo.rgb, opts.render_size, net.stride)
     l_small = _network_lightness(small, device)
     hints = None
@@ -177,10 +183,10 @@ def predict_ab(photo: LoadedImage, net, opts: Settings, device: torch.device) ->
         hints = F.pad(hints, small.padding).to(device)
     height, width = small.size
     ab = _predict(net, l_small, hints, opts, device)[..., :height, :width]
-    if hints is None:
-        return ab
-    lightness = denormalize_l(l_small[0, 0, :height, :width])
-    return propagate_hints(ab, lightness, list(opts.hints), photo_size)
+    lightness = denormalize_l(l_small[..., :height, :width])
+    if hints is not None:
+        ab = propagate_hints(ab, lightness[0, 0], list(opts.hints), photo_size)
+    return ab, lightness
 
 
 def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Tensor:
@@ -275,8 +281,11 @@ def _render_input(rgb: np.ndarray, render_size: int, stride: int) -> _RenderInpu
     return _RenderInput(tensor, (h, w), (0, pad_w, 0, pad_h))
 
 
-def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
-    """Upsample ab to the photo's size and join it with the photo's own L, in row chunks.
+def recombine(photo: LoadedImage, ab_small: torch.Tensor,
+              lightness_small: torch.Tensor | None = None) -> np.ndarray:
+    """Upsample ab (2, h, w) to the photo's size and join it with the photo's own L, in row
+    chunks; guided by lightness_small (1, 1, h, w), the L the network saw, when given, else
+    plain bilinear.
 
     uint8 (H, W, 3|4) for 8-bit photos; uint16 for 16-bit ones (photo.deep), whose lightness
     is taken from their 16-bit pixels."""
@@ -284,14 +293,18 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor) -> np.ndarray:
     device = ab_small.device
     deep = photo.deep is not None
     out = np.empty((height, width, 3), dtype=np.uint16 if deep else np.uint8)
-    ab_small = ab_small[None].float()
-    scale_y = ab_small.shape[-2] / height
+    small = ab_small[None].float()
+    guided = lightness_small is not None
+    if guided:
+        small = guided_coefficients(small, lightness_small.to(device).float())
     for top in range(0, height, ROWS_PER_CHUNK):
         bottom = min(top + ROWS_PER_CHUNK, height)
         rows = photo.deep[top:bottom].astype(np.int32) if deep else photo.rgb[top:bottom]
         rgb = torch.from_numpy(rows).to(device).permute(2, 0, 1)[None]
         lightness = lightness_from_srgb_ints(rgb, bits=16 if deep else 8)
-        ab = _upsample_rows(ab_small, top, bottom, height, width, scale_y)
+        ab = upsample_rows(small, top, bottom, height, width)
+        if guided:
+            ab = apply_coefficients(ab, lightness)
         colour = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
         out[top:bottom] = _to_ints(colour[0], deep).permute(1, 2, 0).cpu().numpy()
     if photo.alpha is not None:
@@ -305,16 +318,3 @@ def _to_ints(colour: torch.Tensor, deep: bool) -> torch.Tensor:
     if not deep:
         return (colour * 255).round().byte()
     return (colour * 65535).round().int()
-
-
-def _upsample_rows(ab_small, top, bottom, height, width, scale_y) -> torch.Tensor:
-    """Bilinear upsampling (align_corners=False) of only the rows top..bottom of the output."""
-    src_top = max(int((top + 0.5) * scale_y - 0.5) - 1, 0)
-    src_bottom = min(int((bottom + 0.5) * scale_y - 0.5) + 3, ab_small.shape[-2])
-    band = ab_small[..., src_top:src_bottom, :]
-    ys = (torch.arange(top, bottom, device=ab_small.device) + 0.5) * scale_y - 0.5
-    xs = (torch.arange(width, device=ab_small.device) + 0.5) * (ab_small.shape[-1] / width) - 0.5
-    grid_y = (ys - src_top + 0.5) / band.shape[-2] * 2 - 1
-    grid_x = (xs + 0.5) / band.shape[-1] * 2 - 1
-    grid = torch.stack(torch.meshgrid(grid_y, grid_x, indexing="ij")[::-1], dim=-1)[None]
-    return F.grid_sample(band, grid, mode="bilinear", padding_mode="border", align_corners=False)

@@ -11,7 +11,8 @@ from hfcolor.color import rgb_to_lab
 from hfcolor.hints import Hint
 from hfcolor.io import load_image
 from hfcolor.models import create_model
-from hfcolor.pipeline import _upsample_rows, recombine
+from hfcolor.pipeline import recombine
+from hfcolor.upsampling import upsample_rows
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +238,7 @@ def test_chunked_upsampling_equals_whole_image_interpolation():
     ab = torch.randn(1, 2, 13, 17)
     height, width = 301, 411
     whole = F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False)
-    chunks = [_upsample_rows(ab, top, min(top + 50, height), height, width, 13 / height)
+    chunks = [upsample_rows(ab, top, min(top + 50, height), height, width)
               for top in range(0, height, 50)]
     assert torch.allclose(torch.cat(chunks, dim=-2), whole, atol=1e-5)
 
@@ -248,13 +249,16 @@ def test_recombine_with_zero_ab_is_the_grey_photo():
     assert np.abs(out.astype(int) - photo.rgb.astype(int)).max() <= 1
 
 
-def _reference_colorize(photo_rgb, ab_small):
+def _reference_colorize(photo_rgb, ab_small, lightness_small):
     """The plain path the fast one must match: whole-image interpolation and Lab conversions."""
     from hfcolor.color import chroma_fade, lab_to_rgb, rgb_to_lab
+    from hfcolor.upsampling import apply_coefficients, guided_coefficients
 
     rgb = torch.from_numpy(photo_rgb).permute(2, 0, 1)[None].float() / 255
-    ab = F.interpolate(ab_small[None], size=rgb.shape[-2:], mode="bilinear", align_corners=False)
+    coefficients = F.interpolate(guided_coefficients(ab_small[None], lightness_small),
+                                 size=rgb.shape[-2:], mode="bilinear", align_corners=False)
     lightness = rgb_to_lab(rgb)[:, :1]
+    ab = apply_coefficients(coefficients, lightness)
     out = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
     return (out[0] * 255).round().byte().permute(1, 2, 0).numpy()
 
@@ -268,10 +272,10 @@ def test_fast_path_keeps_the_reference_quality(generator, color_photo_factory):
     for seed in range(3):
         original = color_photo_factory(700, 530, seed)
         grey = load_image(hfcolor.evaluate.grey_version(original))
-        ab = predict_ab(grey, generator, Settings(render_size=64), torch.device("cpu"))[0]
-        ab = ab + 15 * torch.randn(1, *ab.shape[-2:])  # give the untrained model real colour
-        fast.append(image_metrics(recombine(grey, ab), original))
-        reference.append(image_metrics(_reference_colorize(grey.rgb, ab), original))
+        ab, lightness = predict_ab(grey, generator, Settings(render_size=64), torch.device("cpu"))
+        ab = ab[0] + 15 * torch.randn(1, *ab.shape[-2:])  # give the untrained model real colour
+        fast.append(image_metrics(recombine(grey, ab, lightness), original))
+        reference.append(image_metrics(_reference_colorize(grey.rgb, ab, lightness), original))
     fast, reference = mean_metrics(fast), mean_metrics(reference)
     assert abs(fast["psnr"] - reference["psnr"]) < 0.05
     assert abs(fast["ciede2000"] - reference["ciede2000"]) < 0.05

@@ -3,12 +3,15 @@
     python train/export.py runs/default/checkpoint            # weights + evaluation + cards
     python train/export.py runs/default/checkpoint --no-eval  # weights and cards only
     python train/export.py runs/zhang/checkpoint --models classifier   # a classifier-only run
+    python train/export.py --reevaluate models/hfcolor-unet-lite0 --fid  # after a pipeline change
 
 Writes models/hfcolor-unet-lite0 (the generator: regression head, noise, hints) and
 models/hfcolor-unet-lite0-classifier (the same trunk with the 313-bin Zhang head only), each
 with config.json, model.safetensors (float16: half the size; the evaluation figures moved by at
 most 0.04), prior.safetensors and a model card whose figures come
 from `hfcolor evaluate` (eval/<model>-<set>/results.md, also kept in the repository).
+--reevaluate re-runs those evaluations on a bundled model as it is (no checkpoint needed) and
+replaces only the Evaluation section of its card.
 """
 
 import argparse
@@ -129,9 +132,6 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
         f"schedule. Hints simulated on {cfg['hint_prob']:.0%} of photos. {history}"
         f"\n\n```json\n{json.dumps(cfg, indent=2)}\n```"
     )
-    evaluation = "\n\n".join(
-        f"### val/{name}\n\n{_results_md(result)}" for name, result in results.items()
-    ) or "Not evaluated yet: run `python train/export.py CHECKPOINT`."
     samples = []
     for name in results:
         sheet = ROOT / "eval" / f"{folder.name}-{name}" / "contact_sheet.jpg"
@@ -139,7 +139,24 @@ def write_card(folder: Path, kind: str, checkpoint: Path, results: dict[str, dic
             samples.append(f"../../eval/{folder.name}-{name}/contact_sheet.jpg")
     model.generate_model_card(
         title=folder.name, description=DESCRIPTIONS[kind], training=training,
-        evaluation=evaluation, samples=samples[:2]).save(folder / "README.md")
+        evaluation=_evaluation_md(results), samples=samples[:2]).save(folder / "README.md")
+
+
+def _evaluation_md(results: dict[str, dict]) -> str:
+    return "\n\n".join(
+        f"### val/{name}\n\n{_results_md(result)}" for name, result in results.items()
+    ) or "Not evaluated yet: run `python train/export.py CHECKPOINT`."
+
+
+def reevaluate(folder: Path, data_root: Path, fid: bool) -> None:
+    """Evaluate a bundled model again and put the figures in its card's Evaluation section."""
+    kind = "generator" if from_pretrained(folder).head != "classifier" else "classifier"
+    results = evaluate_all(folder, data_root, kind, fid)
+    card = (folder / "README.md").read_text()
+    head, rest = card.split("\n## Evaluation\n", 1)
+    tail = rest[rest.index("\n## ", 1):] if "\n## " in rest else ""
+    (folder / "README.md").write_text(
+        f"{head}\n## Evaluation\n{_evaluation_md(results)}\n{tail}")
 
 
 def _training_data(checkpoint: Path, state: dict, cfg: dict) -> str:
@@ -172,8 +189,10 @@ def _results_md(result: dict) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("checkpoint", type=Path,
+    parser.add_argument("checkpoint", type=Path, nargs="?",
                         help="a train/train.py checkpoint folder (or its ema folder, or a soup)")
+    parser.add_argument("--reevaluate", type=Path, metavar="MODEL_FOLDER",
+                        help="evaluate this bundled model again and refresh its card's figures")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "val",
                         help="the folder of validation sets (%(default)s)")
     parser.add_argument("--name", default="hfcolor-unet-lite0",
@@ -185,6 +204,12 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", choices=("generator", "classifier"),
                         default=("generator", "classifier"), help="which models to export")
     args = parser.parse_args(argv)
+    if args.reevaluate:
+        reevaluate(args.reevaluate, args.data, args.fid)
+        print(f"re-evaluated {args.reevaluate}")
+        return
+    if args.checkpoint is None:
+        parser.error("name a checkpoint to export, or --reevaluate a model folder")
     names = {"generator": args.name, "classifier": f"{args.name}-classifier"}
     names = {kind: name for kind, name in names.items() if kind in args.models}
     for kind, folder in export(args.checkpoint, names).items():
