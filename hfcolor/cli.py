@@ -66,7 +66,7 @@ examples:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 some photos failed, 2 error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_hint_values_attached(sys.argv[1:] if argv is None else argv))
     try:
         return args.command(args)
     except ColorizeError as err:
@@ -78,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hfcolor info | head`: the reader left, nothing to say
         sys.stdout = None  # no second BrokenPipeError when Python flushes stdout at exit
         return 0
+
+
+def _hint_values_attached(argv: list[str]) -> list[str]:
+    """`--hint -5,2,#fff` -> `--hint=-5,2,#fff`: argparse would take a value that starts with
+    '-' for an option and say only "expected one argument"."""
+    out, args = [], iter(argv)
+    for arg in args:
+        if arg == "--":  # the rest are file names
+            return out + [arg, *args]
+        value = next(args, None) if arg == "--hint" else None
+        out.append(arg if value is None else f"--hint={value}")
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,11 +212,11 @@ def run_colorize(args) -> int:
                         num_samples=args.num_samples, hints=tuple(args.hint), device=args.device,
                         max_pixels=args.max_pixels or None)
     settings.check()
+    net = resolve_model(args.model, settings.device)
+    decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     failures = []
     if todo:
         _make_output_folder(out_dir)
-        net = resolve_model(args.model, settings.device)
-        decode_method(net, settings)  # refuse, up front, settings the model cannot honour
         failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
     print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures, results_found)
     return 1 if failures else 0
@@ -299,11 +311,11 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
     """
     from tqdm import tqdm
 
-    from hfcolor.io import load_image
+    from hfcolor.io import keeps_alpha, load_image
     from hfcolor.pipeline import colorize
 
     options = vars(settings).copy()  # not asdict: that turns the Hint objects into dicts
-    failures = []
+    failures, warned = [], False
     saves: deque[tuple[Job, Future]] = deque()
     with ThreadPoolExecutor(1) as loader, ThreadPoolExecutor(1) as saver:
         def load(job: Job) -> Future:
@@ -329,6 +341,11 @@ def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list
             while len(saves) >= PENDING_SAVES:
                 failures += _finish_save(*saves.popleft())
             results = results if isinstance(results, list) else [results]
+            if results[0].shape[-1] == 4 and not keeps_alpha(job.outputs[0]) and not warned:
+                warned = True
+                tqdm.write(f"hfcolor: note: {job.outputs[0].suffix} files keep no "
+                           f"transparency (first lost: {job.source}); --format png, webp or "
+                           "tif keeps it.", file=sys.stderr)
             saves.append((job, saver.submit(save_results, results, job.outputs, photo)))
         while saves:
             failures += _finish_save(*saves.popleft())

@@ -263,6 +263,11 @@ def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool, file) -
     return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif, deep=deep)
 
 
+def keeps_alpha(path) -> bool:
+    """Whether save_image writes transparency into a file of this name (PNG, WebP, TIFF)."""
+    return _SAVE_FORMATS.get(Path(path).suffix.lower()) in _FORMATS_WITH_ALPHA
+
+
 def made_by_hfcolor(path) -> bool:
     """Whether a file's EXIF Software names hfcolor (a colorized result), from its header."""
     try:

@@ -238,6 +238,40 @@ def test_settings_the_model_cannot_honour_exit_2(photo_tree, tmp_path, tiny_clas
     assert "classifier" in capsys.readouterr().err
 
 
+def test_model_and_settings_are_checked_even_when_every_photo_is_done(
+        photo_tree, tmp_path, tiny_model_dir, tiny_classifier_dir, capsys):
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 0
+    assert main(colorize_args([photo_tree], out, tiny_classifier_dir, "--decode",
+                              "regression")) == 2
+    assert "classifier" in capsys.readouterr().err
+    assert main(["colorize", str(photo_tree), "-o", str(out), "--model", "no-such-model"]) == 2
+
+
+def test_a_hint_may_start_with_a_minus_sign(tmp_path, photo_dir, tiny_model_dir, capsys):
+    """argparse would take `-5,2,...` for an option; the hint's own check answers instead."""
+    args = colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
+                         "--hint", "-5,2,#ff0000")
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "expected one argument" not in err and "-5" in err
+
+
+def test_jpeg_output_says_once_that_transparency_is_lost(tmp_path, tiny_model_dir,
+                                                         color_photo_factory, capsys):
+    for index in range(2):
+        rgba = np.dstack([color_photo_factory(40, 60, seed=index), np.full((40, 60), 90,
+                                                                           np.uint8)])
+        Image.fromarray(rgba, "RGBA").save(tmp_path / f"clear{index}.png")
+    out = tmp_path / "out"
+    args = colorize_args([tmp_path / "clear0.png", tmp_path / "clear1.png"], out,
+                         tiny_model_dir, "--format", "jpg")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("keep no transparency") == 1 and "--format png" in err
+    assert (out / "clear1.jpg").exists()
+
+
 def test_parse_hint():
     hint = parse_hint("12,5.5,#ff8000")
     assert (hint.x, hint.y, hint.color) == (12.0, 5.5, (255, 128, 0))
