@@ -344,6 +344,27 @@ def test_export_writes_generator_and_classifier_folders(photos, tmp_path, monkey
     assert "(12 colour photos)" in card and f"{os.cpu_count()} cores" in card
 
 
+def test_reevaluate_refreshes_only_the_cards_evaluation(photos, tmp_path, monkeypatch):
+    import export
+
+    checkpoint = _run(photos, tmp_path / "run", "--preset=default", "--max_steps=1")
+    monkeypatch.setattr(export, "BUNDLED_MODELS", tmp_path / "models")
+    monkeypatch.setattr(export, "ROOT", tmp_path)
+    export.main([str(checkpoint), "--no-eval", "--name=tiny", "--models", "generator"])
+    folder = tmp_path / "models" / "tiny"
+    before = (folder / "README.md").read_text()
+    (tmp_path / "val").mkdir()
+    (tmp_path / "val" / "imagenette").symlink_to(photos / "cats")
+    export.main(["--reevaluate", str(folder), "--data", str(tmp_path / "val")])
+    card = (folder / "README.md").read_text()
+    assert "Not evaluated yet" in before and "Not evaluated yet" not in card
+    assert "### val/imagenette" in card and "| grey baseline |" in card
+    assert (tmp_path / "eval" / "tiny-imagenette" / "results.json").exists()
+    untouched = before.split("\n## Evaluation\n")[0]
+    assert card.startswith(untouched)
+    assert card.endswith(before[before.index("\n## Intended use"):])
+
+
 def test_export_checks_every_model_before_writing_any(photos, tmp_path, monkeypatch):
     import export
 
