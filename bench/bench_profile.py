@@ -36,7 +36,7 @@ RECOMBINE_PARTS = {
     "lightness": "color.lightness_from_srgb_ints (full-res L)",
     "upsample": "upsampling.upsample_rows (coefficients to full res)",
     "apply": "upsampling.apply_coefficients (full-res ab)",
-    "lab_to_rgb": "color.lab_to_rgb",
+    "lab_to_rgb": "color.chroma_fade + color.lab_to_rgb",
     "to_uint8": "round, uint8, HWC copy into the result",
 }
 
@@ -56,7 +56,7 @@ def recombine_parts(photo, ab_small, lightness_small, repeats: int) -> dict[str,
     """Median seconds per part of recombine(): the same calls, a clock around each."""
     import torch
 
-    from hfcolor.color import lab_to_rgb, lightness_from_srgb_ints
+    from hfcolor.color import chroma_fade, lab_to_rgb, lightness_from_srgb_ints
     from hfcolor.pipeline import ROWS_PER_CHUNK
     from hfcolor.upsampling import apply_coefficients, guided_coefficients, upsample_rows
 
@@ -78,7 +78,7 @@ def recombine_parts(photo, ab_small, lightness_small, repeats: int) -> dict[str,
             clock = _add(spent, "upsample", clock)
             ab = apply_coefficients(upsampled, lightness)
             clock = _add(spent, "apply", clock)
-            colour = lab_to_rgb(torch.cat([lightness, ab], dim=1))
+            colour = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
             clock = _add(spent, "lab_to_rgb", clock)
             out[top:bottom] = (colour[0] * 255).round().byte().permute(1, 2, 0).numpy()
             _add(spent, "to_uint8", clock)
