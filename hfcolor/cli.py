@@ -83,12 +83,14 @@ def main(argv: list[str] | None = None) -> int:
 def _hint_values_attached(argv: list[str]) -> list[str]:
     """`--hint -5,2,#fff` -> `--hint=-5,2,#fff`: argparse would take a value that starts with
     '-' for an option and say only "expected one argument"."""
-    out, args = [], iter(argv)
-    for arg in args:
+    out, index = [], 0
+    while index < len(argv):
+        arg, value = argv[index], argv[index + 1] if index + 1 < len(argv) else "--"
         if arg == "--":  # the rest are file names
-            return out + [arg, *args]
-        value = next(args, None) if arg == "--hint" else None
-        out.append(arg if value is None else f"--hint={value}")
+            return out + argv[index:]
+        attach = arg == "--hint" and value != "--"
+        out.append(f"--hint={value}" if attach else arg)
+        index += 2 if attach else 1
     return out
 
 

@@ -122,9 +122,13 @@ def hint_ab(hint: Hint) -> torch.Tensor:
 
 
 def _net_position(hint: Hint, photo_size: tuple[int, int], net_size: tuple[int, int]):
-    """The hint's (x, y) pixel at the network's resolution."""
+    """The network pixel under the centre of the hint's photo pixel (upsampling reads each
+    photo pixel at its centre: on a photo smaller than the render size the pixel's corner
+    would be a long way from where its colour comes from)."""
     (photo_w, photo_h), (height, width) = photo_size, net_size
-    return int(hint.x * width / photo_w), int(hint.y * height / photo_h)
+    x = min(int((int(hint.x) + 0.5) * width / photo_w), width - 1)
+    y = min(int((int(hint.y) + 0.5) * height / photo_h), height - 1)
+    return x, y
 
 
 def propagate_hints(ab: torch.Tensor, lightness: torch.Tensor, hints: list[Hint],

@@ -294,6 +294,7 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor,
     deep = photo.deep is not None
     out = np.empty((height, width, 3), dtype=np.uint16 if deep else np.uint8)
     small = ab_small[None].float()
+    grey = not small.any()  # saturation 0: float Lab -> sRGB alone misses R = G = B in 16 bits
     guided = lightness_small is not None
     if guided:
         small = guided_coefficients(small, lightness_small.to(device).float())
@@ -306,6 +307,8 @@ def recombine(photo: LoadedImage, ab_small: torch.Tensor,
         if guided:
             ab = apply_coefficients(ab, lightness)
         colour = lab_to_rgb(torch.cat([lightness, ab * chroma_fade(lightness)], dim=1))
+        if grey:
+            colour = colour[:, 1:2].expand_as(colour)
         out[top:bottom] = _to_ints(colour[0], deep).permute(1, 2, 0).cpu().numpy()
     if photo.alpha is not None:
         alpha = photo.alpha.astype(np.uint16) * 257 if deep else photo.alpha

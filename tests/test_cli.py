@@ -255,6 +255,10 @@ def test_a_hint_may_start_with_a_minus_sign(tmp_path, photo_dir, tiny_model_dir,
     assert main(args) != 0
     err = capsys.readouterr().err
     assert "expected one argument" not in err and "-5" in err
+    with pytest.raises(SystemExit):  # `--hint --` is a missing value, as argparse says
+        main(colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
+                           "--hint", "--"))
+    assert "--hint: expected one argument" in capsys.readouterr().err
 
 
 def test_jpeg_output_says_once_that_transparency_is_lost(tmp_path, tiny_model_dir,

@@ -106,6 +106,13 @@ def test_saturation_scales_the_chroma_and_keeps_lightness(generator):
         hfcolor.colorize(photo, model=generator, saturation=3.0)
 
 
+def test_saturation_zero_gives_a_sixteen_bit_scan_back_exactly(generator):
+    """Float Lab -> sRGB alone misses R = G = B by a level or two of 65535."""
+    scan = np.arange(65536, dtype=np.uint32).astype(np.uint16).reshape(256, 256)
+    out = hfcolor.colorize(scan, model=generator, render_size=64, saturation=0)
+    assert out.dtype == np.uint16 and np.array_equal(out, np.dstack([scan] * 3))
+
+
 def test_a_model_saved_with_its_own_saturation_applies_it(generator, tmp_path):
     photo = _grey_photo(96, 64)
     generator.save_pretrained(tmp_path / "plain")
@@ -147,6 +154,16 @@ def test_a_hint_gets_its_own_colour_and_fills_its_region_not_the_next(generator)
     assert (lab[:, 26, 28] - wanted).norm() < 10  # the same region, 10 px away
     moved_across = (lab[:, :, 60:] - plain_lab[:, :, 60:]).norm(dim=0).mean()
     assert moved_across < 0.25 * wanted.norm()  # the other side of the edge keeps its colours
+
+
+def test_a_hint_on_a_photo_smaller_than_the_render_size_colours_its_own_pixel(generator):
+    """The network sees a 2x2 photo at 192x192: the hint must land under the hinted pixel's
+    centre, where upsampling reads that pixel's colour, not at its corner 48 pixels off."""
+    photo = np.full((2, 2), 120, np.uint8)
+    hint = Hint(1, 1, "#3060c0")
+    out = hfcolor.colorize(photo, model=generator, render_size=192, hints=[hint])
+    lab = rgb_to_lab(torch.from_numpy(out).permute(2, 0, 1)[None] / 255)[0, 1:]
+    assert (lab[:, 1, 1] - hfcolor.hints.hint_ab(hint)).norm() < 5  # at the corner: 27.6
 
 
 def test_each_of_two_nearby_hints_keeps_its_own_spot(generator):
