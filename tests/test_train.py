@@ -355,11 +355,18 @@ def test_reevaluate_refreshes_only_the_cards_evaluation(photos, tmp_path, monkey
     before = (folder / "README.md").read_text()
     (tmp_path / "val").mkdir()
     (tmp_path / "val" / "imagenette").symlink_to(photos / "cats")
+    with pytest.raises(SystemExit, match="lacks imagenet1k, hires"):
+        export.main(["--reevaluate", str(folder), "--data", str(tmp_path / "val")])
+    assert (folder / "README.md").read_text() == before
+    for name in ("imagenet1k", "hires"):
+        (tmp_path / "val" / name).symlink_to(photos / "dogs")
     export.main(["--reevaluate", str(folder), "--data", str(tmp_path / "val")])
     card = (folder / "README.md").read_text()
     assert "Not evaluated yet" in before and "Not evaluated yet" not in card
-    assert "### val/imagenette" in card and "| grey baseline |" in card
-    assert (tmp_path / "eval" / "tiny-imagenette" / "results.json").exists()
+    for name in ("imagenette", "imagenet1k", "hires", "imagenet1k-4seeds"):
+        assert f"### val/{name}\n" in card
+        assert (tmp_path / "eval" / f"tiny-{name}" / "results.json").exists()
+    assert "| grey baseline |" in card
     untouched = before.split("\n## Evaluation\n")[0]
     assert card.startswith(untouched)
     assert card.endswith(before[before.index("\n## Intended use"):])

@@ -17,6 +17,7 @@ replaces only the Evaluation section of its card.
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -149,14 +150,27 @@ def _evaluation_md(results: dict[str, dict]) -> str:
 
 
 def reevaluate(folder: Path, data_root: Path, fid: bool) -> None:
-    """Evaluate a bundled model again and put the figures in its card's Evaluation section."""
+    """Evaluate a bundled model again and put the figures in its card's Evaluation section;
+    refuses, before any work, a data folder without every validation set or a card without
+    that section."""
+    folder = folder.resolve()
+    missing = [name for name in VAL_SETS if not (data_root / name).is_dir()]
+    if missing:
+        raise SystemExit(f"--data {data_root} lacks {', '.join(missing)}; the card's tables "
+                         f"need every validation set ({', '.join(VAL_SETS)}).")
+    card_path = folder / "README.md"
+    card = card_path.read_text() if card_path.exists() else ""
+    if not _EVALUATION_SECTION.search(card):
+        raise SystemExit(f"{card_path} has no '## Evaluation' section to refresh; export the "
+                         "model from its checkpoint instead.")
     kind = "generator" if from_pretrained(folder).head != "classifier" else "classifier"
     results = evaluate_all(folder, data_root, kind, fid)
-    card = (folder / "README.md").read_text()
-    head, rest = card.split("\n## Evaluation\n", 1)
-    tail = rest[rest.index("\n## ", 1):] if "\n## " in rest else ""
-    (folder / "README.md").write_text(
-        f"{head}\n## Evaluation\n{_evaluation_md(results)}\n{tail}")
+    card_path.write_text(_EVALUATION_SECTION.sub(
+        lambda match: match.group(1) + _evaluation_md(results) + "\n\n", card, count=1))
+    print(f"evaluated {folder.name} on {', '.join(results)}{' with FID' if fid else ''}")
+
+
+_EVALUATION_SECTION = re.compile(r"(^## Evaluation\n).*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 
 
 def _training_data(checkpoint: Path, state: dict, cfg: dict) -> str:
@@ -206,7 +220,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.reevaluate:
         reevaluate(args.reevaluate, args.data, args.fid)
-        print(f"re-evaluated {args.reevaluate}")
         return
     if args.checkpoint is None:
         parser.error("name a checkpoint to export, or --reevaluate a model folder")
