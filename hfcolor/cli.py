@@ -81,14 +81,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _hint_values_attached(argv: list[str]) -> list[str]:
-    """`--hint -5,2,#fff` -> `--hint=-5,2,#fff`: argparse would take a value that starts with
-    '-' for an option and say only "expected one argument"."""
+    """`--hint -5,2,#fff` (or argparse's abbreviation `--hin`) -> `--hint=-5,2,#fff`: argparse
+    would take a value that starts with '-' for an option and say only "expected one
+    argument". A missing value (the end, or `--`) is left for argparse to report."""
     out, index = [], 0
     while index < len(argv):
         arg, value = argv[index], argv[index + 1] if index + 1 < len(argv) else "--"
         if arg == "--":  # the rest are file names
             return out + argv[index:]
-        attach = arg == "--hint" and value != "--"
+        attach = arg.startswith("--hi") and "--hint".startswith(arg) and value != "--"
         out.append(f"--hint={value}" if attach else arg)
         index += 2 if attach else 1
     return out

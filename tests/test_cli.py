@@ -255,6 +255,8 @@ def test_a_hint_may_start_with_a_minus_sign(tmp_path, photo_dir, tiny_model_dir,
     assert main(args) != 0
     err = capsys.readouterr().err
     assert "expected one argument" not in err and "-5" in err
+    args[args.index("--hint")] = "--hin"  # argparse takes abbreviations of options
+    assert main(args) != 0 and "expected one argument" not in capsys.readouterr().err
     with pytest.raises(SystemExit):  # `--hint --` is a missing value, as argparse says
         main(colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
                            "--hint", "--"))
