@@ -210,6 +210,8 @@ def run_colorize(args) -> int:
         resolve_model,
     )
 
+    if [] in args.hint:  # `--hint=--`: argparse drops the '--' and never calls parse_hint
+        raise ColorizeError("--hint needs X,Y,COLOR, e.g. --hint 120,80,#3a6ea5.")
     settings = Settings(render_size=args.render_size, temperature=args.temperature,
                         decode=args.decode, saturation=args.saturation, seed=args.seed,
                         num_samples=args.num_samples, hints=tuple(args.hint), device=args.device,

@@ -261,6 +261,8 @@ def test_a_hint_may_start_with_a_minus_sign(tmp_path, photo_dir, tiny_model_dir,
         main(colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
                            "--hint", "--"))
     assert "--hint: expected one argument" in capsys.readouterr().err
+    assert main(args[:-2] + ["--hint=--"]) == 2
+    assert "--hint needs X,Y,COLOR" in capsys.readouterr().err
 
 
 def test_jpeg_output_says_once_that_transparency_is_lost(tmp_path, tiny_model_dir,
