@@ -58,7 +58,15 @@ from PIL import Image, ImageDraw
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
 from hfcolor.hints import Hint, parse_color
-from hfcolor.io import MAX_PIXELS, LoadedImage, load_image, output_exif, save_image, to_uint8
+from hfcolor.io import (
+    MAX_PIXELS,
+    LoadedImage,
+    header_size,
+    load_image,
+    output_exif,
+    save_image,
+    to_uint8,
+)
 from hfcolor.loading import cached_model
 from hfcolor.pipeline import DECODERS, colorize, recombine
 
@@ -69,6 +77,7 @@ KEEP_OUTPUTS_S = 3600  # a download link stays valid this long
 # the two layers apart, so both photo panels are this tall.
 PANEL_HEIGHT = 500
 PREVIEW_SIDE = 2048  # the before/after view and gallery; downloads are full resolution
+PREVIEW_MIN_SIDE = 64  # tinier photos are enlarged (nearest neighbour), so hint dots fit
 MAX_UPLOAD = "25mb"
 RENDER_SIZES = (128, 768)
 TEMPERATURES = (0.05, 1.0)
@@ -201,8 +210,8 @@ def format_hint(x: int, y: int, color: str) -> str:
 
 def as_int(value, name: str, low: int, high: int) -> int:
     """A whole number in low..high from a UI or API value, or a ColorizeError saying so."""
-    try:
-        number = int(round(float(value)))
+    try:  # an int as it is: through float, seeds above 2**53 would lose their last digits
+        number = value if isinstance(value, int) else int(round(float(value)))
     except (TypeError, ValueError) as err:
         message = f"{name} must be a number from {low} to {high}, not {value!r}."
         raise ColorizeError(message) from err
@@ -236,13 +245,10 @@ def upload_path(image) -> tuple[str, str]:
 
 def check_pixel_limit(path: str, name: str, max_pixels: int | None) -> None:
     """Refuse photos over the demo's limit from the header, before decoding a single pixel."""
-    if max_pixels is None:
-        return
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return  # load_image explains what is wrong with the file
+    size = header_size(path) if max_pixels is not None else None
+    if size is None:
+        return  # no limit, or load_image explains what is wrong with the file
+    width, height = size
     if width * height > max_pixels:
         raise ColorizeError(
             f"{name} is {width}x{height} ({width * height / 1e6:.1f} MP), above this demo's "
@@ -285,6 +291,9 @@ def save_preview(pixels: np.ndarray, path: Path, hints: list[Hint] = ()) -> str:
     """A PNG at most PREVIEW_SIDE pixels on its long side, for the page, with a dot per hint."""
     image = Image.fromarray(to_uint8(pixels))
     image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.LANCZOS)
+    if max(image.size) < PREVIEW_MIN_SIDE:  # blocks, not a blur, and a dot covers one pixel
+        factor = -(-PREVIEW_MIN_SIDE // max(image.size))
+        image = image.resize((image.width * factor, image.height * factor), Image.NEAREST)
     draw_hint_dots(image, hints, scale=image.width / pixels.shape[1])
     image.save(path, format="PNG", compress_level=3)
     return str(path)
@@ -295,7 +304,7 @@ def draw_hint_dots(image: Image.Image, hints: list[Hint], scale: float) -> None:
     radius = max(5, round(max(image.size) / 90))
     draw = ImageDraw.Draw(image)
     for hint in hints:
-        x, y = hint.x * scale, hint.y * scale
+        x, y = (int(hint.x) + 0.5) * scale, (int(hint.y) + 0.5) * scale  # the pixel's centre
         for ring, fill in ((radius + 2, (0, 0, 0)), (radius + 1, (255, 255, 255)),
                            (radius - 1, parse_color(hint.color))):
             draw.ellipse((x - ring, y - ring, x + ring, y + ring), fill=fill)
@@ -448,6 +457,16 @@ def make_auto_handler(colorize_endpoint, shown: ShownResults):
 
 
 # --------------------------------------------------------------------------- small handlers
+
+
+def make_clear_handler(shown: ShownResults):
+    """The photo's x: its hints and its result go with it (and uploading it again redoes it)."""
+
+    def clear(request: gr.Request):
+        shown.record(request, None)
+        return "", None, [], None
+
+    return clear
 
 
 def rerun_token() -> int:
@@ -647,7 +666,8 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
                                     min_width=140)
         with gr.Row(equal_height=False):
             seed = gr.Number(0, precision=0, minimum=0, label="Seed", scale=3,
-                             info="0: the model's most typical colours; others vary them.")
+                             info="0: the model's most typical colours; others vary them "
+                                  "(a classifier's only with decode sample, or samples > 1).")
             dice = gr.Button("🎲 Random", scale=1, min_width=120, elem_id="dice")
     return [model, render_size, temperature, saturation, decode, num_samples, seed, dice]
 
@@ -676,7 +696,7 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
     if page.examples is not None:
         page.examples.load_input_event.then(**forget)
     page.clear_hints.click(**forget)
-    page.photo.clear(lambda: "", None, page.hints, **quick)
+    page.photo.clear(make_clear_handler(shown), None, [page.hints, *page.outputs], **quick)
     page.photo.select(add_hint, [page.hints, page.color], [page.hints, page.rerun], **bump)
     page.dice.click(roll_seed, None, [page.seed, page.rerun], **bump)
     page.model.select(lambda value: model_info_update(value, allowed), page.model, page.model,

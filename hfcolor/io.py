@@ -263,6 +263,16 @@ def _pil_to_loaded(image: Image.Image, name: str | None, in_place: bool, file) -
     return LoadedImage(rgb=rgb, alpha=alpha, name=name, dpi=dpi, exif=exif, deep=deep)
 
 
+def header_size(file) -> tuple[int, int] | None:
+    """(width, height) from an image file's header, however big (no decompression-bomb
+    refusal); None when Pillow cannot read it (load_image explains why)."""
+    try:
+        with _without_pillows_pixel_limit(), Image.open(file) as image:
+            return image.size
+    except (OSError, ValueError, SyntaxError):
+        return None
+
+
 def keeps_alpha(path) -> bool:
     """Whether save_image writes transparency into a file of this name (PNG, WebP, TIFF)."""
     return _SAVE_FORMATS.get(Path(path).suffix.lower()) in _FORMATS_WITH_ALPHA

@@ -218,8 +218,15 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     if method == "regression":
         return out["ab"] * AB_SCALE
     logits = out["logits"].expand(samples, *out["logits"].shape[1:]).float()
-    ab = quantize.decode(logits, method=method, temperature=opts.temperature, generator=generator)
+    ab = quantize.decode(logits, method=method, temperature=opts.temperature,
+                         generator=_decode_generator(opts.seed))
     return F.interpolate(ab, size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def _decode_generator(seed: int | None) -> torch.Generator:
+    """The sampling decode's own stream: sample k's draw must not depend on how many noise maps
+    were drawn before it, nor reuse their numbers (so a mixed seed, not the seed itself)."""
+    return torch.Generator().manual_seed(((seed or 0) * 0x9E3779B97F4A7C15 + 1) % 2**64)
 
 
 def _noise(net, l_small, opts: Settings, generator: torch.Generator) -> torch.Tensor:

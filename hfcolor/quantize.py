@@ -318,11 +318,13 @@ def _top_k_mean(scaled_logits: torch.Tensor, k: int) -> torch.Tensor:
 def _coherent_gumbel_noise(
     shape: torch.Size, noise_cell: int, generator: torch.Generator | None
 ) -> torch.Tensor:
-    """Gumbel noise of `shape` (B, Q, H, W) drawn at 1/noise_cell resolution, upsampled."""
+    """Gumbel noise of `shape` (B, Q, H, W) drawn at 1/noise_cell resolution, upsampled; one
+    draw per sample, so sample k is the same whatever B."""
     batch, bins, height, width = shape
     coarse_size = (max(1, height // max(1, noise_cell)), max(1, width // max(1, noise_cell)))
     device = generator.device if generator is not None else torch.device("cpu")
-    uniform = torch.rand(batch, bins, *coarse_size, generator=generator, device=device)
+    uniform = torch.cat([torch.rand(1, bins, *coarse_size, generator=generator, device=device)
+                         for _ in range(batch)])
     tiny = torch.finfo(uniform.dtype).tiny
     gumbel = -torch.log(-torch.log(uniform.clamp(tiny, 1.0 - 1e-7)))
     return F.interpolate(gumbel, size=(height, width), mode="bilinear", align_corners=False)

@@ -5,7 +5,9 @@ A tiny untrained model keeps it fast; nothing here needs the network or a GPU.
 
 import io
 import socket
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
 from hfcolor.errors import ColorizeError  # noqa: E402
+from hfcolor.hints import Hint  # noqa: E402
 
 # Gradio's own queue code trips pandas deprecation warnings; they are not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting", "ignore:The copy keyword")
@@ -157,14 +160,27 @@ def write_too_big(folder: Path) -> Path:
     return path
 
 
+def write_bomb_header(folder: Path) -> Path:
+    """A 100 000 x 100 000 PNG header and nothing else: Pillow refuses to open it by itself."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
+                                                                        zlib.crc32(kind + data))
+
+    path = folder / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+        ">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)) + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
+    return path
+
+
 @pytest.mark.parametrize(
     ("make_file", "message"),
     [
         (write_text_as_png, r"notes\.png is not an image Pillow can read"),
         (write_truncated_jpeg, r"cut\.jpg could not be read completely"),
         (write_too_big, r"huge\.png is 600x400 \(0\.2 MP\), above this demo's 0\.2 MP limit"),
+        (write_bomb_header, r"bomb\.png is 100000x100000 \(10000\.0 MP\), above this demo's"),
     ],
-    ids=["text-file", "truncated-jpeg", "over-pixel-limit"],
+    ids=["text-file", "truncated-jpeg", "over-pixel-limit", "decompression-bomb"],
 )
 def test_bad_files_get_clear_errors_and_server_keeps_serving(
     client, grey_photo, tmp_path, make_file, message
@@ -268,6 +284,28 @@ def test_an_automatic_run_is_skipped_when_the_screen_shows_its_result():
     assert len(calls) == 4
     skipped = recolorize(None, *settings, request=alice)
     assert len(calls) == 4 and len(skipped) == 3
+
+
+def test_clearing_the_photo_clears_its_result_and_hints():
+    shown = app.ShownResults()
+    alice = type("Request", (), {"session_hash": "a"})()
+    shown.record(alice, ("/p.png", "settings"))
+    assert app.make_clear_handler(shown)(alice) == ("", None, [], None)
+    assert not shown.shows(alice, ("/p.png", "settings"))  # the same photo again is redone
+
+
+def test_a_tiny_photo_is_enlarged_on_the_page_with_its_hint_dot_on_its_pixel(tmp_path):
+    path = app.save_preview(np.zeros((2, 2, 3), np.uint8), tmp_path / "p.png",
+                            [Hint(1, 0, "#3b82f6")])
+    preview = np.asarray(Image.open(path))
+    assert preview.shape == (64, 64, 3)
+    assert (preview[32:, :32] == 0).all()  # pixel (0, 1) is not painted over
+    assert tuple(preview[16, 48]) == (59, 130, 246)  # the dot sits on pixel (1, 0)
+
+
+def test_the_largest_seed_is_taken_exactly():
+    assert app.as_int(2**63 - 1, "Seed", 0, 2**63 - 1) == 2**63 - 1
+    assert app.as_int("12.0", "Seed", 0, 2**63 - 1) == 12
 
 
 def test_an_out_of_range_value_typed_in_a_slider_box_runs_as_the_slider_shows_it():

@@ -65,16 +65,17 @@ def test_a_sixteen_bit_photo_keeps_its_sixteen_bit_lightness(generator):
     assert (lightness(out8, 255) - source).abs().mean() > 0.05  # what 8 bits would lose
 
 
-def test_same_seed_same_samples_and_samples_differ(generator):
+@pytest.mark.parametrize("decode", ["auto", "sample"])  # the noise input; the 313-bin draws
+def test_same_seed_same_samples_and_samples_differ(generator, decode):
     photo = _grey_photo(96, 64)
-    a = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
-    b = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=3)
+    run = lambda **kw: hfcolor.colorize(photo, model=generator, render_size=64, seed=3,  # noqa: E731
+                                        decode=decode, **kw)
+    a, b = run(num_samples=3), run(num_samples=3)
     assert len(a) == 3 and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], a[1])
-    more = hfcolor.colorize(photo, model=generator, render_size=64, seed=3, num_samples=5)
+    more = run(num_samples=5)
     assert all(np.array_equal(x, y) for x, y in zip(a, more[:3], strict=True))  # sample k kept
-    one = hfcolor.colorize(photo, model=generator, render_size=64, seed=3)
-    assert np.array_equal(one, a[0])
+    assert np.array_equal(run(), a[0])
 
 
 @pytest.mark.parametrize("decode", ["annealed_mean", "mode", "top_k", "sample"])
@@ -222,6 +223,12 @@ def test_numpy_numbers_and_cpu_0_are_taken(generator, tiny_model_dir):
 def test_cuda_without_a_gpu_says_so(generator):
     with pytest.raises(ColorizeError, match="no CUDA GPU is available here"):
         hfcolor.colorize(_grey_photo(), model=generator, device="cuda")
+
+
+def test_thousands_of_hints_are_refused_before_any_work(generator):
+    hints = [(1, 1, "#ff0000")] * (hfcolor.hints.MAX_HINTS + 1)
+    with pytest.raises(ColorizeError, match=f"{len(hints)} hints; give at most 256"):
+        hfcolor.colorize(_grey_photo(), model=generator, hints=hints)
 
 
 def test_hints_may_be_tuples_or_one_hint(generator):
