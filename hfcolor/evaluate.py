@@ -80,9 +80,13 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     settings = Settings(render_size=render_size, temperature=temperature, decode=decode,
                         saturation=saturation, num_samples=num_samples, device=device)
     settings.check()
+    _check_seeds(seeds, settings)
+    if fid and len(paths) < 2:
+        raise ColorizeError(f"FID needs at least 2 photos; {data_dir} gives {len(paths)}.")
     net = resolve_model(model, settings.device)
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     out = Path(out) if out is not None else default_out_dir(model, data_dir)
+    _make_folder(out)
     run = _Run(net, settings, list(seeds) if seeds else [None], _sheet_indices(len(paths),
                                                                                 sheet_all))
     with tempfile.TemporaryDirectory(prefix="hfcolor-fid-") as fid_root:
@@ -90,7 +94,8 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         for index, path in enumerate(_progress(paths, progress)):
             run.add_photo(index, path, data_dir)
         if not run.records:
-            raise ColorizeError(f"None of the photos in {data_dir} could be read; see 'skipped'.")
+            raise ColorizeError(f"None of the photos in {data_dir} could be scored (unreadable "
+                                "or black-and-white ones are skipped); give colour photos.")
         rows = summary_rows(run.records, run.samples_per_photo)
         if fid:
             _add_fid(rows, run.fid_dir, run.samples_per_photo)
@@ -223,6 +228,23 @@ def summary_rows(records: list[dict], samples_per_photo: int) -> list[dict]:
     for row in rows:
         row["colorfulness_gap"] = abs(row["colorfulness"] - target)
     return rows
+
+
+def _check_seeds(seeds, settings: Settings) -> None:
+    """Each seed as colorize() would take it, and no seed twice (its samples would be alike)."""
+    for seed in seeds or ():
+        replace(settings, seed=seed).check()
+    if seeds and len(set(seeds)) < len(seeds):
+        raise ColorizeError(f"seeds {list(seeds)} repeat one; give different seeds.")
+
+
+def _make_folder(out: Path) -> None:
+    """Create the results folder now: one that cannot be made fails before the run, not after."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ColorizeError(f"Cannot create the results folder {out} ({err.strerror or err}); "
+                            "give --out a folder you can write to.") from err
 
 
 def _add_fid(rows: list[dict], fid_dir: Path, samples_per_photo: int) -> None:
