@@ -132,6 +132,15 @@ def test_upload_colorize_and_download(page, grey_photo):
         page.screenshot(path=os.environ["HFCOLOR_SCREENSHOT"], full_page=True)
 
 
+def test_removing_the_photo_removes_its_result(page, grey_photo):
+    upload(page, grey_photo)
+    wait_for_result(page)
+    page.locator("#photo button[aria-label='Remove Image']").first.click()
+    page.wait_for_function(
+        "() => !document.querySelector(\"#download a[download$='-colorized.png']\")")
+    assert not any(result_sources(page))
+
+
 @pytest.mark.parametrize("photo_name", ["grey_photo", "big_photo"])
 def test_clicking_the_photo_adds_a_hint_and_recolorizes(page, request, photo_name):
     path = request.getfixturevalue(photo_name)
