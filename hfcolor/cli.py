@@ -5,7 +5,6 @@ the command that needs them, so `hfcolor --help` answers at once.
 """
 
 import argparse
-import os
 import sys
 import textwrap
 from collections import deque
@@ -204,6 +203,7 @@ def run_colorize(args) -> int:
                             "or 0 for no limit.")
     jobs, results_found = plan_jobs(args.inputs, out_dir, args.format, args.num_samples)
     todo = jobs if args.overwrite else [job for job in jobs if not job.done()]
+    from hfcolor.io import make_output_folder
     from hfcolor.pipeline import (  # torch: only once inputs are fine
         Settings,
         decode_method,
@@ -221,21 +221,10 @@ def run_colorize(args) -> int:
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     failures = []
     if todo:
-        _make_output_folder(out_dir)
+        make_output_folder(out_dir, "-o")
         failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
     print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures, results_found)
     return 1 if failures else 0
-
-
-def _make_output_folder(out_dir: Path) -> None:
-    """Create -o now, so an unwritable one is one error before any work, not one per photo."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ColorizeError(f"Cannot create -o {out_dir} ({err.strerror or err}); give a folder "
-                            "you can write to.") from err
-    if not os.access(out_dir, os.W_OK):
-        raise ColorizeError(f"-o {out_dir} is not writable; give a folder you can write to.")
 
 
 def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[Job], int]:

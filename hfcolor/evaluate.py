@@ -28,7 +28,7 @@ from skimage.color import lab2rgb, rgb2lab
 
 from hfcolor import metrics
 from hfcolor.errors import ColorizeError
-from hfcolor.io import find_images, is_grey, load_image
+from hfcolor.io import find_images, is_grey, load_image, make_output_folder
 from hfcolor.pipeline import Settings, colorize, decode_method, resolve_model
 
 SHEET_PHOTOS = 8
@@ -86,7 +86,7 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     net = resolve_model(model, settings.device)
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     out = Path(out) if out is not None else default_out_dir(model, data_dir)
-    _make_folder(out)
+    make_output_folder(out, "out")  # fails now, not after the whole run
     run = _Run(net, settings, list(seeds) if seeds else [None], _sheet_indices(len(paths),
                                                                                 sheet_all))
     with tempfile.TemporaryDirectory(prefix="hfcolor-fid-") as fid_root:
@@ -236,15 +236,6 @@ def _check_seeds(seeds, settings: Settings) -> None:
         replace(settings, seed=seed).check()
     if seeds and len(set(seeds)) < len(seeds):
         raise ColorizeError(f"seeds {list(seeds)} repeat one; give different seeds.")
-
-
-def _make_folder(out: Path) -> None:
-    """Create the results folder now: one that cannot be made fails before the run, not after."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ColorizeError(f"Cannot create the results folder {out} ({err.strerror or err}); "
-                            "give --out a folder you can write to.") from err
 
 
 def _add_fid(rows: list[dict], fid_dir: Path, samples_per_photo: int) -> None:

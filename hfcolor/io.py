@@ -273,6 +273,18 @@ def header_size(file) -> tuple[int, int] | None:
         return None
 
 
+def make_output_folder(folder: Path, option: str) -> None:
+    """Create an output folder before any work, so one that cannot be made or written to is
+    one error up front; `option` names it as the user gave it (-o, --out)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ColorizeError(f"Cannot create {option} {folder} ({err.strerror or err}); give a "
+                            "folder you can write to.") from err
+    if not os.access(folder, os.W_OK):
+        raise ColorizeError(f"{option} {folder} is not writable; give a folder you can write to.")
+
+
 def keeps_alpha(path) -> bool:
     """Whether save_image writes transparency into a file of this name (PNG, WebP, TIFF)."""
     return _SAVE_FORMATS.get(Path(path).suffix.lower()) in _FORMATS_WITH_ALPHA

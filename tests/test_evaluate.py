@@ -124,7 +124,7 @@ def test_bad_limit_and_out_are_user_errors(tiny_model, photo_dir, tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ColorizeError, match="is a file"):
         evaluate(tiny_model, photo_dir, out=tmp_path / "afile", **FAST)
-    with pytest.raises(ColorizeError, match="Cannot create the results folder"):
+    with pytest.raises(ColorizeError, match="Cannot create out"):
         evaluate(tiny_model, photo_dir, out=tmp_path / "afile" / "below", **FAST)
     for seeds, message in [([-5], "seed -5 is outside"), ([2, 2], r"seeds \[2, 2\] repeat")]:
         with pytest.raises(ColorizeError, match=message):
