@@ -170,12 +170,23 @@ def toast_error(title: str, message: str, print_exception: bool = False) -> gr.E
     return gr.Error(f"{title}: {message}", title=title, print_exception=print_exception)
 
 
-def model_info_update(value: str, allowed: list[ModelChoice]) -> gr.Dropdown:
-    """The dropdown's description of the model just chosen (loading it now)."""
+def decode_choices(value: str, allowed: list[ModelChoice]) -> list[str]:
+    """The decodes a model can honour: regression needs its regression head, the rest its
+    313-bin classifier head."""
+    head = getattr(load_model(value, allowed), "head", None) or "classifier"
+    return [decode for decode in DECODERS if decode == "auto"
+            or (head != "classifier" if decode == "regression" else head != "regression")]
+
+
+def model_update(value: str, decode: str, allowed: list[ModelChoice]) -> tuple:
+    """For the model just chosen (loading it now): the dropdown's description, the decodes it
+    offers (auto when the one chosen no longer fits), and a re-run with both in place."""
     try:
-        return gr.Dropdown(info=describe_model(value, allowed))
+        info, decodes = describe_model(value, allowed), decode_choices(value, allowed)
     except ColorizeError as err:
         raise toast_error("Cannot load the model", str(err)) from err
+    decode = gr.Dropdown(choices=decodes, value=decode if decode in decodes else "auto")
+    return gr.Dropdown(info=info), decode, rerun_token()
 
 
 # --------------------------------------------------------------------------- inputs
@@ -600,7 +611,8 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
                 color, hints, clear_hints = hints_panel()
             with gr.Column(scale=1):
                 comparison, files, gallery = result_panel()
-                settings = settings_panel(allowed, selected, model_info)
+                settings = settings_panel(allowed, selected, model_info,
+                                          decode_choices(selected, allowed))
         page = Page(photo, colorize_button, examples, comparison, files, gallery, color, hints,
                     clear_hints, *settings, rerun=gr.State(0))
         shown = ShownResults()
@@ -644,7 +656,8 @@ def hints_panel():
     return color, hints, clear_hints
 
 
-def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -> list:
+def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str,
+                   decodes: list[str]) -> list:
     """The settings controls: model, render size, temperature, saturation, decode, samples, seed,
     dice."""
     with gr.Accordion("Settings", open=True):
@@ -661,7 +674,7 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str) -
                                info="Scales the colours: below 1 calmer, above 1 bolder; the "
                                "lightness never changes.")
         with gr.Row():
-            decode = gr.Dropdown(list(DECODERS), value="auto", label="Decode", min_width=140)
+            decode = gr.Dropdown(decodes, value="auto", label="Decode", min_width=140)
             num_samples = gr.Slider(1, MAX_SAMPLES, value=1, step=1, label="Samples",
                                     min_width=140)
         with gr.Row(equal_height=False):
@@ -687,7 +700,7 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
                                preprocess=False, concurrency_id="colorize")
     gr.on([page.rerun.change, page.render_size.release, page.temperature.release,
            page.saturation.release,
-           page.decode.select, page.num_samples.release, page.model.select, page.seed.submit,
+           page.decode.select, page.num_samples.release, page.seed.submit,
            page.seed.blur, page.hints.submit],
           make_auto_handler(endpoint, shown), page.inputs, page.outputs, preprocess=False,
           trigger_mode="always_last", concurrency_id="colorize", api_visibility="private")
@@ -699,8 +712,9 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
     page.photo.clear(make_clear_handler(shown), None, [page.hints, *page.outputs], **quick)
     page.photo.select(add_hint, [page.hints, page.color], [page.hints, page.rerun], **bump)
     page.dice.click(roll_seed, None, [page.seed, page.rerun], **bump)
-    page.model.select(lambda value: model_info_update(value, allowed), page.model, page.model,
-                     api_visibility="private")
+    page.model.select(lambda value, decode: model_update(value, decode, allowed),
+                      [page.model, page.decode], [page.model, page.decode, page.rerun],
+                      api_visibility="private")
     page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,
                             page.gallery, **quick)
     page.gallery.select(show_sample, page.comparison, page.comparison, **quick)

@@ -236,8 +236,18 @@ def test_every_error_toast_says_what_failed():
         app.add_hint("", "chartreuse", click)
     assert bad_colour.value.message.startswith("Cannot add the hint: Colour 'chartreuse'")
     with pytest.raises(app.gr.Error) as unknown_model:
-        app.model_info_update("x", [])
+        app.model_update("x", "auto", [])
     assert unknown_model.value.message.startswith("Cannot load the model: Unknown model 'x'")
+
+
+def test_a_model_offers_only_the_decodes_it_can_honour(tiny_model_dir, tiny_classifier_dir):
+    allowed = [app.ModelChoice("tiny", str(tiny_model_dir)),
+               app.ModelChoice("classifier", str(tiny_classifier_dir))]
+    assert app.decode_choices(str(tiny_model_dir), allowed) == list(app.DECODERS)
+    _, decode, _ = app.model_update(str(tiny_classifier_dir), "regression", allowed)
+    assert decode.choices == [(d, d) for d in app.DECODERS if d != "regression"]
+    assert decode.value == "auto"  # regression was chosen: the classifier cannot honour it
+    assert app.model_update(str(tiny_classifier_dir), "mode", allowed)[1].value == "mode"
 
 
 def test_unreadable_colour_is_refused():
