@@ -8,7 +8,6 @@ that says what to do.
 Only numpy and Pillow are imported here; torch is only touched when a tensor is passed in.
 """
 
-import contextlib
 import functools
 import io
 import os
@@ -158,8 +157,7 @@ def _open_image(file, label: str) -> Image.Image:
     if _is_empty(file):
         raise ColorizeError(f"{label} is empty (0 bytes). {_SUPPORTED_FILES}")
     try:
-        with _without_pillows_pixel_limit():
-            image = Image.open(file)
+        image = _open_header(file)
     except UnidentifiedImageError as exc:
         raise ColorizeError(
             f"{label} is not an image Pillow can read (unknown format). {_SUPPORTED_FILES}"
@@ -181,16 +179,15 @@ def _is_empty(file) -> bool:
     return end == position == 0
 
 
-@contextlib.contextmanager
-def _without_pillows_pixel_limit():
-    """Open headers with `max_pixels` as the only decompression-bomb limit: Pillow's own
-    (PIL.Image.MAX_IMAGE_PIXELS, 89 MP) would refuse a 100 MP scan that max_pixels=None lets
-    in, and warn on stderr about photos that _check_size refuses anyway. The setting is
-    process-wide, so it is swapped under a lock, for the header read only."""
+def _open_header(file) -> Image.Image:
+    """Image.open (the header only) with `max_pixels` as the only decompression-bomb limit:
+    Pillow's own (PIL.Image.MAX_IMAGE_PIXELS, 89 MP) would refuse a 100 MP scan that
+    max_pixels=None lets in, and warn on stderr about photos that _check_size refuses anyway.
+    The setting is process-wide, so it is swapped under a lock, for the header read only."""
     with _PILLOW_LIMIT_LOCK:
         limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
-            yield
+            return Image.open(file)
         finally:
             Image.MAX_IMAGE_PIXELS = limit
 
@@ -267,7 +264,7 @@ def header_size(file) -> tuple[int, int] | None:
     """(width, height) from an image file's header, however big (no decompression-bomb
     refusal); None when Pillow cannot read it (load_image explains why)."""
     try:
-        with _without_pillows_pixel_limit(), Image.open(file) as image:
+        with _open_header(file) as image:
             return image.size
     except (OSError, ValueError, SyntaxError):
         return None
@@ -293,9 +290,7 @@ def keeps_alpha(path) -> bool:
 def made_by_hfcolor(path) -> bool:
     """Whether a file's EXIF Software names hfcolor (a colorized result), from its header."""
     try:
-        with _without_pillows_pixel_limit():
-            image = Image.open(path)
-        with image:
+        with _open_header(path) as image:
             software = getattr(image, "tag_v2", {}).get(0x0131)  # TIFF: a tag of its own
             if software is None and image.info.get("exif"):
                 tags = Image.Exif()
