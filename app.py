@@ -68,7 +68,7 @@ from hfcolor.io import (
     to_uint8,
 )
 from hfcolor.loading import cached_model
-from hfcolor.pipeline import DECODERS, colorize, recombine
+from hfcolor.pipeline import DECODERS, Settings, colorize, decode_method, recombine
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 OUTPUTS = Path(tempfile.gettempdir()) / "hfcolor-demo"
@@ -171,11 +171,17 @@ def toast_error(title: str, message: str, print_exception: bool = False) -> gr.E
 
 
 def decode_choices(value: str, allowed: list[ModelChoice]) -> list[str]:
-    """The decodes a model can honour: regression needs its regression head, the rest its
-    313-bin classifier head."""
-    head = getattr(load_model(value, allowed), "head", None) or "classifier"
-    return [decode for decode in DECODERS if decode == "auto"
-            or (head != "classifier" if decode == "regression" else head != "regression")]
+    """The decodes a model can honour, as colorize() itself decides (pipeline.decode_method)."""
+    net = load_model(value, allowed)
+    return [decode for decode in DECODERS if _honours(net, Settings(decode=decode))]
+
+
+def _honours(net, settings: Settings) -> bool:
+    try:
+        decode_method(net, settings)
+    except ColorizeError:
+        return False
+    return True
 
 
 def model_update(value: str, decode: str, allowed: list[ModelChoice]) -> tuple:
