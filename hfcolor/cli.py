@@ -137,7 +137,8 @@ def _add_colorize(commands) -> None:
     sub.add_argument("--seed", type=int, help="seed for sampled colours (default: the most "
                      "typical colours for the first sample)")
     sub.add_argument("--num-samples", type=int, default=1, metavar="K",
-                     help="write K different colorizations per photo, as NAME_s0 ... (default 1)")
+                     help="write K different colorizations per photo, as NAME_s1 ... NAME_sK "
+                     "(numbered as in the demo; default 1)")
     sub.add_argument("--hint", type=parse_hint, action="append", default=[], metavar="X,Y,COLOR",
                      help="a known colour at pixel (X, Y) of the photo, e.g. 120,80,#3a6ea5; "
                           "it fills the region around it up to its edges; repeat for several "
@@ -294,7 +295,8 @@ def _unique_target(path: Path, fmt: str, taken: set[Path]) -> Path:
 def _sample_paths(target: Path, num_samples: int) -> list[Path]:
     if num_samples == 1:
         return [target]
-    return [target.with_name(f"{target.stem}_s{i}{target.suffix}") for i in range(num_samples)]
+    return [target.with_name(f"{target.stem}_s{i}{target.suffix}")
+            for i in range(1, num_samples + 1)]
 
 
 def colorize_jobs(jobs: list[Job], net, settings, progress: bool = True) -> list[tuple]:

@@ -166,8 +166,8 @@ def test_num_samples_writes_one_file_per_sample(photo_tree, tmp_path, tiny_model
     photo = photo_tree / "a.png"
     assert main(colorize_args([photo], out, tiny_model_dir, "--num-samples", "2",
                               "--seed", "1")) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["a_s0.png", "a_s1.png"]
-    first, second = (np.asarray(Image.open(out / name)) for name in ("a_s0.png", "a_s1.png"))
+    assert sorted(p.name for p in out.iterdir()) == ["a_s1.png", "a_s2.png"]
+    first, second = (np.asarray(Image.open(out / name)) for name in ("a_s1.png", "a_s2.png"))
     assert not np.array_equal(first, second)
 
 
