@@ -12,7 +12,14 @@ from pathlib import Path
 import safetensors.torch
 import torch
 from huggingface_hub import ModelCard, ModelCardData, PyTorchModelHubMixin, hf_hub_download
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+)
+from huggingface_hub.utils import validate_repo_id
+from safetensors import SafetensorError
 
 from hfcolor.errors import ColorizeError
 
@@ -49,10 +56,21 @@ class ColorizerHubMixin(
         weights = resolve_file(model_id, WEIGHTS_NAME, revision=revision, cache_dir=cache_dir,
                                force_download=force_download, token=token,
                                local_files_only=local_files_only)
-        model = cls(**model_kwargs)
+        try:
+            model = cls(**model_kwargs)
+        except (TypeError, ValueError, RuntimeError, IndexError) as err:
+            raise ColorizeError(
+                f"The config.json of {model_id} does not build a {cls.__name__} ({err}); fix "
+                "the value it names, or save the model again with save_pretrained."
+            ) from err
         try:
             safetensors.torch.load_model(model, weights, strict=True,
                                          device=_safetensors_device(map_location))
+        except SafetensorError as err:
+            raise ColorizeError(
+                f"{weights} is not a readable safetensors file ({err}); it may be truncated: "
+                "download or save the model again."
+            ) from err
         except RuntimeError as err:
             raise ColorizeError(
                 f"The weights in {model_id} do not match its config.json ({err}). "
@@ -113,6 +131,13 @@ def _download(repo_id: str, filename: str, **kwargs) -> str:
         "id and your connection, or download the repo and pass its folder path instead."
     )
     try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise ColorizeError(
+            f"{repo_id!r} is neither a model folder nor a valid Hub repo id ({err}). Pass an "
+            "existing folder, a bundled model or a Hub id like 'user/model'."
+        ) from err
+    try:
         return hf_hub_download(repo_id=repo_id, filename=filename, etag_timeout=5, **kwargs)
     except (LocalEntryNotFoundError, HfHubHTTPError) as err:  # before its base class below
         raise ColorizeError(unreachable.format(type(err).__name__)) from err
@@ -136,7 +161,15 @@ def _refuse_pickles(folder: Path, filename: str) -> None:
 
 
 def read_config(model_id: str) -> dict:
-    return json.loads(Path(resolve_file(model_id, "config.json")).read_text())
+    path = Path(resolve_file(model_id, "config.json"))
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        config = err
+    if not isinstance(config, dict):
+        raise ColorizeError(f"{path} is not a JSON object of the model's settings; save the "
+                            "model again with save_pretrained.")
+    return config
 
 
 def bundled_model_names() -> list[str]:

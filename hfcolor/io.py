@@ -10,6 +10,7 @@ Only numpy and Pillow are imported here; torch is only touched when a tensor is 
 
 import functools
 import io
+import numbers
 import os
 import struct
 import sys
@@ -105,8 +106,10 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
     [0, 1]. Tensors: (C, H, W) with C in 1, 3, 4, or (H, W), float in [0, 1] or uint8.
     `max_pixels` (None for no limit) is checked from the file header, before decoding.
     """
-    if max_pixels is not None and max_pixels <= 0:
-        raise ColorizeError(f"max_pixels must be positive or None, not {max_pixels!r}.")
+    whole = isinstance(max_pixels, numbers.Integral) and not isinstance(max_pixels, bool)
+    if max_pixels is not None and not (whole and max_pixels > 0):
+        raise ColorizeError(f"max_pixels must be a positive whole number or None (no limit), "
+                            f"not {max_pixels!r}.")
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         raise ColorizeError(f"{source} is a URL; download the photo first and pass the file.")
     if isinstance(source, str | os.PathLike):
@@ -551,8 +554,8 @@ def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> 
         raise ColorizeError(
             f"{label} is {width}x{height} ({pixels / 1e6:.1f} MP), above the "
             f"{max_pixels / 1e6:g} MP limit; resize it first, or raise the limit: "
-            f"max_pixels={pixels} in Python, --max-pixels {pixels} on the command line "
-            "(None / 0 for no limit)."
+            f"max_pixels={pixels} in Python (None for no limit), --max-pixels {pixels} on "
+            "the command line (0 for no limit)."
         )
     ratio = max(width, height) / min(width, height)
     if ratio > MAX_ASPECT_RATIO:

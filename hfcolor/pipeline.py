@@ -66,6 +66,9 @@ class Settings:
         if self.seed is not None:
             _check_number("seed", self.seed, 0, 2**63 - 1, "e.g. 7", whole=True)
             self.seed = int(self.seed)  # a numpy integer too: torch's manual_seed wants an int
+        if self.half is not None and not isinstance(self.half, bool):
+            raise ColorizeError(f"half {self.half!r} is not True, False or None (None: float16 "
+                                "on a GPU only).")
         self.hints = as_hints(self.hints)
         self.device = resolve_device(self.device)
 
@@ -94,15 +97,20 @@ def _check_number(name: str, value, low, high, advice: str, whole: bool = False)
 
 def resolve_device(device) -> torch.device:
     """A torch.device from None (cuda when available), a name or a device; ColorizeError if
-    torch does not know it or it is not here."""
+    torch does not know it, it is not here, or hfcolor cannot run on it."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as err:
         raise ColorizeError(f"Unknown device {device!r}; use cpu, cuda or cuda:N.") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ColorizeError(f"Device {str(device)!r}: no CUDA GPU is available here; use cpu.")
+    missing = {"cpu": None, "cuda": None if torch.cuda.is_available() else "CUDA GPU",
+               "mps": None if torch.backends.mps.is_available() else "Apple GPU (MPS)"}
+    if device.type not in missing:
+        raise ColorizeError(f"Device {str(device)!r}: hfcolor runs on cpu, cuda or mps.")
+    if missing[device.type]:
+        raise ColorizeError(f"Device {str(device)!r}: no {missing[device.type]} is available "
+                            "here; use cpu.")
     return device
 
 
@@ -121,17 +129,32 @@ def colorize(image, model=None, **settings):
     opts = make_settings(settings)
     device = opts.device
     net = resolve_model(model, device)
-    if isinstance(image, list | tuple):
-        return _colorize_many(list(image), net, opts, device)
-    return _colorize_one(image, net, opts, device)
+    training = net.training  # a caller's own model goes back to the mode it came in
+    net.eval()
+    try:
+        if isinstance(image, list | tuple):
+            return _colorize_many(list(image), net, opts, device)
+        return _colorize_one(image, net, opts, device)
+    finally:
+        net.train(training)
 
 
 def resolve_model(model, device: torch.device) -> torch.nn.Module:
     if isinstance(model, torch.nn.Module):
-        return model.to(device).eval()
+        check_colorizer(model, type(model).__name__)
+        return model.to(device)
     from hfcolor.loading import cached_model
 
-    return cached_model(None if model is None else str(model), str(device))
+    net = cached_model(None if model is None else str(model), str(device))
+    check_colorizer(net, str(model))
+    return net
+
+
+def check_colorizer(net: torch.nn.Module, name: str) -> None:
+    """Refuse what is not an hfcolor colorizer (e.g. a saved PatchGAN discriminator)."""
+    if not (hasattr(net, "stride") and hasattr(net, "head")):
+        raise ColorizeError(f"{name} is not an hfcolor colorizer (a U-Net or ECCV16 model); "
+                            "load one with hfcolor.from_pretrained(), e.g. the bundled default.")
 
 
 def _colorize_one(image, net, opts: Settings, device: torch.device):

@@ -78,6 +78,51 @@ def test_offline_hub_repo_fails_fast_with_advice(monkeypatch):
 def test_not_a_model_reference(tmp_path):
     with pytest.raises(ColorizeError):
         hfcolor.from_pretrained(str(tmp_path / "nothing" / "here" / "x"))
+    with pytest.raises(ColorizeError, match="valid Hub repo id"):
+        hfcolor.from_pretrained("user/bad name")
+    with pytest.raises(ColorizeError, match="not a name, folder or Hub id"):
+        hfcolor.from_pretrained(3)
+
+
+def _saved_tiny(folder, **config):
+    create_model("unet-tiny").save_pretrained(folder)
+    path = folder / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **config}))
+    return folder
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"backbone": "no_such_net"}, "Unknown model"),
+    ({"head": "both-ways"}, "head must be one of"),
+    ({"decoder_channels": [8] * 9}, "decoder_channels takes 1 to"),
+    ({"saturation": -5}, "saturation must be a number from 0 to 4"),
+    ({"saturation": "bold"}, "saturation must be a number from 0 to 4"),
+])
+def test_a_bad_config_value_is_named(tmp_path, config, message):
+    with pytest.raises(ColorizeError, match=f"does not build a UNetColorizer.*{message}"):
+        hfcolor.from_pretrained(_saved_tiny(tmp_path, **config))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:99]),
+    lambda f: (f / "model.safetensors").write_bytes(b""),
+])
+def test_damaged_weights_say_so(tmp_path, damage):
+    damage(_saved_tiny(tmp_path))
+    with pytest.raises(ColorizeError, match="not a readable safetensors file"):
+        hfcolor.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_a_config_that_is_not_a_json_object_says_so(tmp_path, text):
+    (_saved_tiny(tmp_path) / "config.json").write_text(text)
+    with pytest.raises(ColorizeError, match="not a JSON object"):
+        hfcolor.from_pretrained(tmp_path)
+
+
+def test_an_unavailable_device_is_named_not_blamed_on_the_weights(tmp_path):
+    with pytest.raises(ColorizeError, match="hfcolor runs on cpu, cuda or mps"):
+        hfcolor.from_pretrained(_saved_tiny(tmp_path), device="meta")
 
 
 def test_model_card_has_the_sections_users_need(tmp_path):

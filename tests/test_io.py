@@ -552,9 +552,10 @@ def test_unsupported_arrays_and_types_are_refused(source, pattern):
         load_image(source)
 
 
-def test_bad_max_pixels_is_refused():
-    with pytest.raises(ColorizeError, match="max_pixels must be positive"):
-        load_image(np.zeros((2, 2), np.uint8), max_pixels=0)
+@pytest.mark.parametrize("max_pixels", [0, -5, "100", 1.5, True])
+def test_bad_max_pixels_is_refused(max_pixels):
+    with pytest.raises(ColorizeError, match="max_pixels must be a positive whole number"):
+        load_image(np.zeros((2, 2), np.uint8), max_pixels=max_pixels)
 
 
 def test_max_pixels_none_disables_the_limit():

@@ -225,6 +225,31 @@ def test_cuda_without_a_gpu_says_so(generator):
         hfcolor.colorize(_grey_photo(), model=generator, device="cuda")
 
 
+def test_a_callers_model_keeps_its_mode_and_weights(generator):
+    generator.train()
+    try:
+        first = hfcolor.colorize(_grey_photo(), model=generator, render_size=64)
+        assert generator.training
+        with pytest.raises(ColorizeError, match="hfcolor runs on cpu, cuda or mps"):
+            hfcolor.colorize(_grey_photo(), model=generator, device="meta")
+        assert np.array_equal(first, hfcolor.colorize(_grey_photo(), model=generator,
+                                                      render_size=64))
+    finally:
+        generator.eval()
+
+
+@pytest.mark.parametrize("model", [create_model("patchgan"), torch.nn.Linear(1, 1)])
+def test_a_module_that_is_not_a_colorizer_is_refused(model):
+    with pytest.raises(ColorizeError, match="is not an hfcolor colorizer"):
+        hfcolor.colorize(_grey_photo(), model=model)
+
+
+@pytest.mark.parametrize("half", [1, "yes"])
+def test_half_must_be_a_boolean(generator, half):
+    with pytest.raises(ColorizeError, match="half .* is not True, False or None"):
+        hfcolor.colorize(_grey_photo(), model=generator, half=half)
+
+
 def test_thousands_of_hints_are_refused_before_any_work(generator):
     hints = [(1, 1, "#ff0000")] * (hfcolor.hints.MAX_HINTS + 1)
     with pytest.raises(ColorizeError, match=f"{len(hints)} hints; give at most 256"):

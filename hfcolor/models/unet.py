@@ -45,6 +45,9 @@ class UNetColorizer(nn.Module, ColorizerHubMixin):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, not {head!r}")
+        if isinstance(saturation, bool) or not isinstance(saturation, int | float) or not (
+                0 <= saturation <= 4):
+            raise ValueError(f"saturation must be a number from 0 to 4, not {saturation!r}")
         self.head, self.hints, self.noise_channels = head, hints, noise_channels
         self.global_noise, self.saturation = global_noise, saturation
         self.in_chans = 4 if hints else 1
