@@ -88,12 +88,16 @@ def test_resume_changes_exactly_the_options_given(tmp_path):
     (tmp_path / "checkpoint").mkdir()
     (tmp_path / "checkpoint" / "train_config.json").write_text(
         json.dumps(dataclasses.asdict(saved)))
-    cfg = train.resolve_config([f"--out={tmp_path}", "--resume",
-                                '--model_kwargs={"head": "regression"}'])
-    assert cfg.model == "unet-tiny" and cfg.model_kwargs == {"head": "regression"}
+    cfg = train.resolve_config([f"--out={tmp_path}", "--resume", "--max_steps=7"])
+    assert cfg.model == "unet-tiny" and cfg.max_steps == 7
     assert cfg.lr == 1e-3 and cfg.resume
     with pytest.raises(SystemExit, match="no --preset"):
         train.resolve_config([f"--out={tmp_path}", "--resume", "--preset=gan"])
+    for change in ('--model_kwargs={"head": "both"}', "--gan_weight=1", "--freeze_encoder",
+                   "--encoder_lr_scale=0.1"):
+        with pytest.raises(SystemExit, match="--resume cannot change .*--init_from="):
+            train.resolve_config([f"--out={tmp_path}", "--resume", change])
+    assert train.resolve_config([f"--out={tmp_path}", "--resume", "--gan_weight=0"]).resume
 
 
 def test_reset_and_frozen_encoder_keep_the_imagenet_weights(photos, tmp_path):
@@ -257,7 +261,11 @@ def test_unknown_option_is_refused():
 @pytest.mark.parametrize("bad", [
     "--batch_size=abc", "--lr=fast", "--max_steps=three", "--folder_repeats={bad",
     "--pretrained=maybe", "--preset=nope", "max_steps=3", "--betas=0.5", "--resume",
-    "--data=/no/such/folder", "--val_data=/no/such/folder", "--init_from=/no/such/model"])
+    "--data=/no/such/folder", "--val_data=/no/such/folder", "--init_from=/no/such/model",
+    "--batch_size=0", "--batch_size=13", "--save_every=0", "--threads=-1", "--crop=64",
+    "--typical_fraction=2", "--mixed_precision=fp8", "--folder_repeats={\"cats\": -1}",
+    "--encoder_weights=/no/such/file.pt", '--model_kwargs={"head": "sideways"}',
+    '--model_kwargs={"no_such_option": 1}', "--out=/proc/no/such/folder"])
 def test_user_errors_are_one_line_with_status_2(photos, tmp_path, capsys, bad):
     with pytest.raises(SystemExit) as exit:
         train.cli([*TINY, f"--data={photos}", "--val_data=none", f"--out={tmp_path}", bad])

