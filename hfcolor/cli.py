@@ -196,6 +196,8 @@ class Job:
 
 
 def run_colorize(args) -> int:
+    if not args.output:
+        raise ColorizeError("-o is empty; give a folder for the colorized photos, e.g. -o .")
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise ColorizeError(f"-o {out_dir} is a file; give a folder for the colorized photos.")
@@ -240,7 +242,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
     """
     from hfcolor.io import IMAGE_EXTENSIONS, find_images, made_by_hfcolor
 
-    sources: dict[Path, Path] = {}  # resolved source -> relative output path
+    sources: dict[Path, tuple] = {}  # resolved source -> (source, relative output path)
     out_resolved, results_found = out_dir.resolve(), 0
     for arg in map(Path, inputs):
         out_is_below = arg.is_dir() and _output_is_below(arg, out_dir)
@@ -252,7 +254,7 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
                 results_found += 1
                 continue
             relative = path.relative_to(arg) if arg.is_dir() else Path(path.name)
-            sources.setdefault(resolved, relative)
+            sources.setdefault(resolved, (path, relative))
     if not sources:
         found = (f" but {results_found} photo(s) hfcolor colorized; name one directly to "
                  "colorize it again") if results_found else ""
@@ -260,12 +262,22 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
                             f"{', '.join(sorted(IMAGE_EXTENSIONS))}){found}.")
     taken: set[Path] = set()
     jobs = []
-    for source, relative in sorted(sources.items(), key=lambda item: str(item[1])):
+    for resolved, (source, relative) in sorted(sources.items(), key=lambda item: str(item[1][1])):
         target = _unique_target(out_dir / relative, fmt, taken)
-        if target.resolve() == source:  # a photo named inside out_dir: never overwrite it
+        # A photo named inside out_dir, or another file (or a folder) already at the name
+        # that hfcolor did not write: never overwrite it, nor take it for a result.
+        while target.resolve() == resolved or any(map(_not_ours,
+                                                    _sample_paths(target, num_samples))):
             target = _unique_target(target.with_stem(f"{target.stem}_colorized"), fmt, taken)
         jobs.append(Job(source, _sample_paths(target, num_samples)))
     return jobs, results_found
+
+
+def _not_ours(path: Path) -> bool:
+    """Whether something is at `path` that is not an earlier hfcolor result."""
+    from hfcolor.io import made_by_hfcolor
+
+    return path.is_dir() or (path.exists() and not made_by_hfcolor(path))
 
 
 def _output_is_below(folder: Path, out_dir: Path) -> bool:
@@ -366,6 +378,9 @@ def _finish_save(job: Job, saving: Future) -> list[tuple]:
         saving.result()
     except ColorizeError as err:
         return [(job.source, str(err))]
+    except Exception as err:  # noqa: BLE001 - one photo's bug must not end the batch
+        return [(job.source, f"unexpected {type(err).__name__} saving {job.outputs[0]}: {err} "
+                             "(a bug; please report it with this photo)")]
     return []
 
 
@@ -509,7 +524,9 @@ def _add_prior(commands) -> None:
 
 
 def run_prior(args) -> int:
+    from hfcolor.io import make_output_folder
     from hfcolor.quantize import write_prior
 
+    make_output_folder(Path(args.out), "--out")  # fails now, not after reading every photo
     print(write_prior(args.folder, args.out, args.max_images, args.size))
     return 0

@@ -32,6 +32,7 @@ from hfcolor.io import find_images, is_grey, load_image, make_output_folder
 from hfcolor.pipeline import Settings, colorize, decode_method, resolve_model
 
 SHEET_PHOTOS = 8
+CONTACT_SHEET = "contact_sheet.jpg"
 MIN_SIDE = 7  # skimage's SSIM window
 THUMB_HEIGHT = 192
 FID_SIZE = 256  # all three sets are written at this size, so FID compares like with like
@@ -74,7 +75,9 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         raise ColorizeError(f"limit {limit}: give at least 1 photo (or no limit).")
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise ColorizeError(f"out {out} is a file; give a folder for the results.")
-    paths = find_images(data_dir)[:limit]
+    out = Path(out) if out is not None else default_out_dir(model, data_dir)
+    paths = [p for p in find_images(data_dir) if not _written_by_this_run(p, out)]
+    paths = paths[:limit]
     if not paths:
         raise ColorizeError(f"No photos in {data_dir} (looked for .jpg, .png, .webp, .tif, ...).")
     settings = Settings(render_size=render_size, temperature=temperature, decode=decode,
@@ -85,7 +88,6 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         raise ColorizeError(f"FID needs at least 2 photos; {data_dir} gives {len(paths)}.")
     net = resolve_model(model, settings.device)
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
-    out = Path(out) if out is not None else default_out_dir(model, data_dir)
     make_output_folder(out, "out")  # fails now, not after the whole run
     run = _Run(net, settings, list(seeds) if seeds else [None], _sheet_indices(len(paths),
                                                                                 sheet_all))
@@ -269,6 +271,12 @@ def model_label(model) -> str:
     return Path(str(model).rstrip("/")).name
 
 
+def _written_by_this_run(path: Path, out: Path) -> bool:
+    """Whether `path` is the contact sheet a run into `out` writes (an earlier run's, when
+    `out` lies in the data folder): no photo to score."""
+    return path.resolve() == (out / CONTACT_SHEET).resolve()
+
+
 def default_out_dir(model, data_dir: Path) -> Path:
     return Path("eval") / f"{model_label(model)}-{Path(data_dir).resolve().name}"
 
@@ -295,7 +303,7 @@ def write_results(results: dict, out: Path, thumbnails) -> None:
     text = json.dumps(_finite_or_none(results), indent=2, ensure_ascii=False)
     (out / "results.json").write_text(text + "\n", encoding="utf-8")
     (out / "results.md").write_text(results_markdown(results) + "\n", encoding="utf-8")
-    contact_sheet(thumbnails).save(out / "contact_sheet.jpg", quality=90)  # a quarter of a PNG
+    contact_sheet(thumbnails).save(out / CONTACT_SHEET, quality=90)  # a quarter of a PNG
 
 
 def _finite_or_none(value):

@@ -132,6 +132,9 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
 
 def _load_path(path: Path, max_pixels: int | None) -> LoadedImage:
     text = str(path)
+    if path.is_symlink() and not path.exists():
+        raise ColorizeError(f"{text} is a broken link (to {os.readlink(path)}); point it at a "
+                            "photo or remove it.")
     if not path.exists():
         raise ColorizeError(f"{text} does not exist; check the path.")
     if path.is_dir():
@@ -543,6 +546,13 @@ def _tensor_shape_hint(shape: tuple[int, ...]) -> str:
     return ""
 
 
+def _pixel_count(pixels: int, spec: str, limit: bool = False) -> str:
+    """'12.0 MP', or for a tiny count '200 pixels' ('200-pixel' as a limit)."""
+    if pixels >= 100_000:
+        return f"{pixels / 1e6:{spec}} MP"
+    return f"{pixels:,}-pixel" if limit else f"{pixels:,} pixels"
+
+
 def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> None:
     """Refuse empty photos, photos over the pixel limit and extreme aspect ratios."""
     if width == 0 or height == 0:
@@ -552,8 +562,9 @@ def _check_size(width: int, height: int, label: str, max_pixels: int | None) -> 
     pixels = width * height
     if max_pixels is not None and pixels > max_pixels:
         raise ColorizeError(
-            f"{label} is {width}x{height} ({pixels / 1e6:.1f} MP), above the "
-            f"{max_pixels / 1e6:g} MP limit; resize it first, or raise the limit: "
+            f"{label} is {width}x{height} ({_pixel_count(pixels, '.1f')}), above the "
+            f"{_pixel_count(max_pixels, 'g', limit=True)} limit; resize it first, or raise "
+            "the limit: "
             f"max_pixels={pixels} in Python (None for no limit), --max-pixels {pixels} on "
             "the command line (0 for no limit)."
         )
@@ -629,6 +640,7 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
             f"Cannot save {path}: unknown extension {path.suffix!r}; use "
             ".png, .jpg, .jpeg, .webp, .bmp, .tif or .tiff."
         )
+    _check_format_limits(path, image_format, rgb.shape, exif)
     keep_alpha = alpha is not None and image_format in _FORMATS_WITH_ALPHA
     pixels = np.dstack([rgb, alpha]) if keep_alpha else rgb
     if pixels.dtype == np.uint16 and image_format not in ("PNG", "TIFF"):
@@ -681,6 +693,20 @@ def _describe(value) -> str:
     if isinstance(value, np.ndarray):
         return f"{value.dtype} {value.shape}"
     return type(value).__name__
+
+
+WEBP_MAX_SIDE = 16383
+JPEG_MAX_EXIF = 65533  # the bytes of one JPEG marker segment, b"Exif\0\0" included
+
+
+def _check_format_limits(path: Path, image_format: str, shape: tuple, exif: bytes | None):
+    """What the format cannot hold, as an error naming a format that can (before encoding)."""
+    if image_format == "WEBP" and max(shape[:2]) > WEBP_MAX_SIDE:
+        raise ColorizeError(f"Cannot save {path}: {shape[1]}x{shape[0]} is larger than WebP "
+                            f"allows ({WEBP_MAX_SIDE} px a side); save it as .png or .tif.")
+    if image_format == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF:
+        raise ColorizeError(f"Cannot save {path}: the photo's EXIF ({len(exif) // 1024} KB) is "
+                            "more than JPEG can hold (64 KB); save it as .png or .tif.")
 
 
 def _save_options(image_format: str, dpi: tuple[float, float] | None, exif: bytes | None) -> dict:

@@ -35,7 +35,7 @@ def cached_model(model: str | None, device: str) -> torch.nn.Module:
 def locate(model: str | Path | None) -> str:
     if model is None:
         return str(hub.default_model_path())
-    if not isinstance(model, str | Path):
+    if not isinstance(model, str | Path) or not str(model):
         raise ColorizeError(f"model {model!r} is not a name, folder or Hub id; pass e.g. "
                             f"{hub.DEFAULT_MODEL!r}, a folder path or 'user/model'.")
     model = Path(model).expanduser() if str(model).startswith("~") else model

@@ -87,14 +87,53 @@ def test_colorize_skips_existing_outputs_unless_overwrite(photo_tree, tmp_path, 
                                                           capsys):
     out = tmp_path / "out"
     assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 0
-    marker = out / "a.png"
-    marker.write_bytes(b"not replaced")
+    result = out / "a.png"
+    os.utime(result, (0, 0))
     assert main(colorize_args([photo_tree], out, tiny_model_dir)) == 0
-    assert marker.read_bytes() == b"not replaced"
+    assert result.stat().st_mtime == 0
     assert "skipped 3 already done" in capsys.readouterr().err
     assert main(colorize_args([photo_tree], out, tiny_model_dir, "--overwrite")) == 0
-    with Image.open(marker) as image:
-        assert image.format == "PNG"
+    assert result.stat().st_mtime > 0
+
+
+@pytest.mark.parametrize("extra", [[], ["--overwrite"], ["--num-samples", "2", "--seed", "1"]])
+def test_a_file_hfcolor_did_not_write_is_neither_done_nor_overwritten(
+        photo_tree, tmp_path, tiny_model_dir, extra):
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ["a_s1.png"] if "--num-samples" in extra else ["a.png"]
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(out / names[0])  # someone's original
+    (out / "sub").mkdir()
+    (out / "sub" / "b.png").mkdir()  # a folder where a result would go
+    before = (out / names[0]).read_bytes()
+    assert main(colorize_args([photo_tree], out, tiny_model_dir, *extra)) == 0
+    assert (out / names[0]).read_bytes() == before
+    assert (out / names[0].replace("a", "a_colorized")).is_file()
+    samples = "--num-samples" in extra  # then b_s1.png, b_s2.png: the folder is no clash
+    assert (out / "sub" / ("b_s1.png" if samples else "b_colorized.png")).is_file()
+
+
+def test_a_photo_a_format_cannot_hold_fails_alone(tmp_path, tiny_model_dir, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x010E] = "a long caption " * 5000  # 75 KB: more than a JPEG segment holds
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(folder / "a.png", exif=exif)
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(folder / "b.png")
+    assert main(colorize_args([folder], tmp_path / "out", tiny_model_dir, "--format",
+                              "jpg")) == 1
+    err = capsys.readouterr().err
+    assert "more than JPEG can hold" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "b.jpg").is_file()
+
+
+def test_a_broken_link_is_named_by_the_link(tmp_path, tiny_model_dir, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(folder / "fine.png")
+    assert main(colorize_args([folder], tmp_path / "out", tiny_model_dir)) == 1
+    assert "gone.jpg is a broken link" in capsys.readouterr().err
 
 
 def test_failures_are_listed_and_exit_1_while_other_photos_are_done(photo_tree, tmp_path,
@@ -350,6 +389,13 @@ def test_prior_refuses_bad_options(photo_dir, tmp_path, capsys, extra, message):
     assert main(["prior", str(photo_dir), "--out", str(tmp_path / "m"), *extra]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"hfcolor: error: {message}")
+
+
+def test_prior_refuses_an_out_it_cannot_make_before_reading_photos(photo_dir, tmp_path,
+                                                                   capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["prior", str(photo_dir), "--out", str(tmp_path / "file" / "m")]) == 2
+    assert "Cannot create --out" in capsys.readouterr().err
 
 
 def test_prior_writes_the_prior_file(photo_dir, tmp_path, capsys):

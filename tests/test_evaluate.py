@@ -148,3 +148,13 @@ def test_cli_evaluate_with_limit_and_default_out(tiny_model_dir, photo_dir, tmp_
 def test_empty_folder_is_a_user_error(tiny_model, tmp_path):
     with pytest.raises(ColorizeError, match="No photos"):
         evaluate(tiny_model, tmp_path, out=tmp_path / "out", **FAST)
+
+
+def test_an_out_inside_the_data_folder_does_not_score_its_own_contact_sheet(tiny_model,
+                                                                             photo_dir):
+    first = evaluate(tiny_model, photo_dir, render_size=32, out=photo_dir / "results",
+                     progress=False)
+    again = evaluate(tiny_model, photo_dir, render_size=32, out=photo_dir / "results",
+                     progress=False)
+    assert (photo_dir / "results" / "contact_sheet.jpg").is_file()
+    assert again["photos"] == first["photos"]

@@ -469,7 +469,7 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
     with pytest.raises(ColorizeError) as caught:
         load_image(path, max_pixels=100)
     message = str(caught.value)
-    assert "is 20x10 (0.0 MP), above the 0.0001 MP limit" in message
+    assert "is 20x10 (200 pixels), above the 100-pixel limit" in message
     assert "resize it first, or raise the limit: max_pixels=200 in Python" in message
 
 
@@ -478,7 +478,7 @@ def test_max_pixels_replaces_pillows_bomb_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 40)
     path = tmp_path / "big.png"
     path.write_bytes(header_only_png(20, 10))
-    with pytest.raises(ColorizeError, match=r"20x10 \(0.0 MP\), above the 6e-05 MP limit"):
+    with pytest.raises(ColorizeError, match=r"20x10 \(200 pixels\), above the 60-pixel limit"):
         load_image(path, max_pixels=60)
     with pytest.raises(ColorizeError, match="truncated"):
         load_image(path, max_pixels=None)  # past every size check, to decoding
@@ -619,6 +619,12 @@ def test_save_adds_png_when_there_is_no_extension(tmp_path):
     assert out.name == "result.png"
     with Image.open(out) as reread:
         assert reread.format == "PNG"
+
+
+def test_save_refuses_a_photo_too_wide_for_webp_before_encoding(tmp_path):
+    with pytest.raises(ColorizeError, match="16400x1 is larger than WebP allows"):
+        save_image(np.zeros((1, 16400, 3), np.uint8), tmp_path / "wide.webp")
+    assert not list(tmp_path.iterdir())
 
 
 def test_save_jpeg_drops_alpha_and_webp_keeps_it(tmp_path):
