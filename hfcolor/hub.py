@@ -73,9 +73,9 @@ class ColorizerHubMixin(
             ) from err
         except RuntimeError as err:
             raise ColorizeError(
-                f"The weights in {model_id} do not match its config.json ({err}). "
-                "Re-save the model with save_pretrained, or check that config and weights belong "
-                "together."
+                f"The weights in {model_id} do not match its config.json "
+                f"({_mismatch(model, weights) or err}). Re-save the model with save_pretrained, "
+                "or check that config and weights belong together."
             ) from err
         return model.eval()
 
@@ -90,6 +90,19 @@ class ColorizerHubMixin(
             tags=["image-colorization", "image-to-image", "pytorch", type(self).__name__],
         )
         return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{render_model_card(self, **info)}")
+
+
+def _mismatch(model: torch.nn.Module, weights: str) -> str:
+    """The keys a checkpoint lacks and has in excess, a few of each (not thousands)."""
+    with safetensors.safe_open(weights, "pt") as saved:
+        saved_keys = set(saved.keys())
+    expected = set(model.state_dict())
+    parts = []
+    for label, keys in (("missing", expected - saved_keys), ("unexpected", saved_keys - expected)):
+        if keys:
+            shown = ", ".join(sorted(keys)[:3]) + (", ..." if len(keys) > 3 else "")
+            parts.append(f"{len(keys)} {label} keys: {shown}")
+    return "; ".join(parts)
 
 
 def halve_weights(folder) -> Path:
