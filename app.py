@@ -39,6 +39,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
+import math
 import random
 import re
 import shutil
@@ -147,7 +148,7 @@ def device_name() -> str:
 
 def load_model(value: str, allowed: list[ModelChoice]) -> torch.nn.Module:
     """A listed model, loaded once per process; anything else is refused (API callers too)."""
-    if value not in {c.value for c in allowed}:
+    if not isinstance(value, str) or value not in {c.value for c in allowed}:
         names = ", ".join(c.label for c in allowed)
         raise ColorizeError(f"Unknown model {value!r}; choose one of: {names}.")
     return cached_model(value, device_name())
@@ -206,6 +207,8 @@ def normalize_color(color) -> str:
 
 def parse_hints(text: str | None) -> list[Hint]:
     """Hint lines 'x, y, colour' (photo pixels) -> Hints; blank lines are skipped."""
+    if text is not None and not isinstance(text, str):
+        raise ColorizeError(f"Hints must be text, one 'x, y, #rrggbb' per line, not {text!r}.")
     hints = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
@@ -227,14 +230,34 @@ def format_hint(x: int, y: int, color: str) -> str:
 
 def as_int(value, name: str, low: int, high: int) -> int:
     """A whole number in low..high from a UI or API value, or a ColorizeError saying so."""
-    try:  # an int as it is: through float, seeds above 2**53 would lose their last digits
-        number = value if isinstance(value, int) else int(round(float(value)))
-    except (TypeError, ValueError) as err:
-        message = f"{name} must be a number from {low} to {high}, not {value!r}."
-        raise ColorizeError(message) from err
+    bounds = f"from {low} to {_readable(high)}"
+    number = _whole_number(value)
+    if number is None:
+        raise ColorizeError(f"{name} must be a whole number {bounds}, not {value!r}.")
     if not low <= number <= high:
-        raise ColorizeError(f"{name} must be from {low} to {high}, not {number}.")
+        raise ColorizeError(f"{name} must be {bounds}, not {_readable(number)}.")
     return number
+
+
+def _whole_number(value) -> int | None:
+    """An int as it is (through float, seeds above 2**53 would lose their last digits), a
+    whole float or numeric text as an int; None for anything else (2.5, inf, nan, True)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _readable(number: int) -> str:
+    """A bound or value as a person reads it: 2^63 - 1, not 9223372036854775807."""
+    if number == 2**63 - 1:
+        return "2^63 - 1"
+    return f"{number:.3g}" if abs(number) >= 10**15 else str(number)
 
 
 def as_float(value, name: str, low: float, high: float) -> float:
@@ -454,6 +477,11 @@ def clamp(value, low, high):
         return value  # the endpoint says what is wrong with it
 
 
+def whole(value):
+    """A whole-number slider's value as it shows it (a typed 2.5 becomes 3)."""
+    return int(value + 0.5) if isinstance(value, int | float) and math.isfinite(value) else value
+
+
 def make_auto_handler(colorize_endpoint, shown: ShownResults):
     """Re-colorize after the photo, a hint or a setting changes; nothing to do without a
     photo, nor when the screen already shows these inputs' result (some browser events fire
@@ -461,8 +489,8 @@ def make_auto_handler(colorize_endpoint, shown: ShownResults):
 
     def recolorize(image, model, render_size, temperature, decode, num_samples, seed, hints,
                    saturation, request: gr.Request, progress=PROGRESS):
-        render_size = clamp(render_size, *RENDER_SIZES)
-        num_samples = clamp(num_samples, 1, MAX_SAMPLES)
+        render_size = whole(clamp(render_size, *RENDER_SIZES))
+        num_samples = whole(clamp(num_samples, 1, MAX_SAMPLES))
         temperature = clamp(temperature, *TEMPERATURES)
         saturation = clamp(saturation, *SATURATIONS)
         settings = (model, render_size, temperature, decode, num_samples, seed, hints, saturation)
@@ -501,6 +529,37 @@ def add_hint(hints: str, color: str, event: gr.SelectData) -> tuple[str, int]:
     except ColorizeError as err:
         raise toast_error("Cannot add the hint", str(err)) from err
     return "\n".join(filter(None, [(hints or "").strip(), line])), rerun_token()
+
+
+def show_gallery(count) -> gr.Gallery:
+    """The gallery only for several samples (a count typed out of range arrives as typed)."""
+    number = clamp(count, 1, MAX_SAMPLES)
+    return gr.Gallery(visible=isinstance(number, int | float) and number > 1)
+
+
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+
+
+def make_displayable(max_pixels: int | None):
+    """Browsers cannot show a TIFF, so an uploaded TIFF would leave nothing to click hints on:
+    put a PNG of the same pixels (16 bits, DPI and EXIF kept) in its place; other photos stay."""
+
+    def displayable(image):
+        try:
+            path, _ = upload_path(image)
+            with open(path, "rb") as file:
+                if file.read(4) not in TIFF_MAGIC:
+                    return gr.skip()
+            photo, name = read_photo(image, max_pixels)
+        except (ColorizeError, OSError):
+            return gr.skip()  # colorizing it says what is wrong
+        pixels = photo.deep if photo.deep is not None else photo.rgb
+        if photo.alpha is not None:
+            alpha = photo.alpha.astype(pixels.dtype) * (257 if pixels.dtype == np.uint16 else 1)
+            pixels = np.dstack([pixels, alpha])
+        return save_full(pixels, new_output_folder() / f"{file_stem(name)}.png", photo)
+
+    return displayable
 
 
 def forget_hints() -> tuple[str, int]:
@@ -622,7 +681,7 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
         page = Page(photo, colorize_button, examples, comparison, files, gallery, color, hints,
                     clear_hints, *settings, rerun=gr.State(0))
         shown = ShownResults()
-        wire_events(page, make_handler(allowed, max_pixels, shown), shown, allowed)
+        wire_events(page, make_handler(allowed, max_pixels, shown), shown, allowed, max_pixels)
     return demo.queue(default_concurrency_limit=2, max_size=16)
 
 
@@ -691,7 +750,8 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str,
     return [model, render_size, temperature, saturation, decode, num_samples, seed, dice]
 
 
-def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelChoice]) -> None:
+def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelChoice],
+                max_pixels: int | None = MAX_PIXELS) -> None:
     """Colorize on the button (the API), and again whenever the photo, a hint or a setting
     changes.
 
@@ -711,7 +771,9 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
           make_auto_handler(endpoint, shown), page.inputs, page.outputs, preprocess=False,
           trigger_mode="always_last", concurrency_id="colorize", api_visibility="private")
     forget = {"fn": forget_hints, "inputs": None, "outputs": [page.hints, page.rerun], **bump}
-    page.photo.upload(**forget)  # not .change: replacing a photo fires it twice
+    # not .change: replacing a photo fires it twice
+    page.photo.upload(make_displayable(max_pixels), page.photo, page.photo, preprocess=False,
+                      **bump).then(**forget)
     if page.examples is not None:
         page.examples.load_input_event.then(**forget)
     page.clear_hints.click(**forget)
@@ -721,8 +783,8 @@ def wire_events(page: Page, endpoint, shown: ShownResults, allowed: list[ModelCh
     page.model.select(lambda value, decode: model_update(value, decode, allowed),
                       [page.model, page.decode], [page.model, page.decode, page.rerun],
                       api_visibility="private")
-    page.num_samples.change(lambda count: gr.Gallery(visible=count > 1), page.num_samples,
-                            page.gallery, **quick)
+    page.num_samples.change(show_gallery, page.num_samples, page.gallery, preprocess=False,
+                            **quick)
     page.gallery.select(show_sample, page.comparison, page.comparison, **quick)
 
 

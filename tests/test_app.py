@@ -229,6 +229,36 @@ def test_colour_picker_values_are_normalized(value, expected):
     assert app.normalize_color(value) == expected
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    (2.5, "Seed must be a whole number from 0 to 2\\^63 - 1, not 2.5"),
+    (float("inf"), "Seed must be a whole number"),
+    (True, "Seed must be a whole number"),
+    (1e300, "Seed must be from 0 to 2\\^63 - 1, not 1e\\+300"),
+    ("ten", "Seed must be a whole number"),
+])
+def test_api_values_for_whole_numbers_are_refused_with_one_message(value, message):
+    with pytest.raises(ColorizeError, match=message):
+        app.as_int(value, "Seed", 0, 2**63 - 1)
+
+
+def test_whole_numbers_arrive_as_ints_of_any_size():
+    assert app.as_int(2**62 + 1, "Seed", 0, 2**63 - 1) == 2**62 + 1  # not through float
+    assert app.as_int(3.0, "Samples", 1, 8) == 3 and app.as_int("4", "Samples", 1, 8) == 4
+
+
+def test_api_values_of_the_wrong_type_are_refused():
+    with pytest.raises(ColorizeError, match="Hints must be text"):
+        app.parse_hints(["1, 1, #ff0000"])
+    with pytest.raises(ColorizeError, match="Unknown model"):
+        app.load_model(["hfcolor-unet-lite0"], [])
+
+
+@pytest.mark.parametrize(("count", "visible"), [(1, False), (3, True), (0, False), (100, True),
+                                                ("x", False), (None, False)])
+def test_the_gallery_shows_for_several_samples_whatever_is_typed(count, visible):
+    assert app.show_gallery(count).visible is visible
+
+
 def test_every_error_toast_says_what_failed():
     """Gradio heads every error toast "Error", whatever its title: the message must say it."""
     click = app.gr.SelectData(None, {"index": [3, 4], "value": None})

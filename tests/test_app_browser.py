@@ -90,6 +90,14 @@ def big_photo(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def tiff_photo(tmp_path_factory) -> Path:
+    """A TIFF scan: browsers cannot show one, so the demo puts a PNG of it in its place."""
+    path = tmp_path_factory.mktemp("photos") / "scan.tif"
+    ramp(300, 200).save(path, dpi=(600, 600))
+    return path
+
+
 def upload(page, path: Path) -> None:
     page.locator("#photo input[type=file]").set_input_files(str(path))
 
@@ -141,14 +149,16 @@ def test_removing_the_photo_removes_its_result(page, grey_photo):
     assert not any(result_sources(page))
 
 
-@pytest.mark.parametrize("photo_name", ["grey_photo", "big_photo"])
+@pytest.mark.parametrize("photo_name", ["grey_photo", "big_photo", "tiff_photo"])
 def test_clicking_the_photo_adds_a_hint_and_recolorizes(page, request, photo_name):
     path = request.getfixturevalue(photo_name)
     width, height = Image.open(path).size
     upload(page, path)
     wait_for_result(page)  # the upload alone colorizes
     before = download_href(page)
+    assert before.endswith(f"{path.stem}-colorized.png")
     photo = page.locator("#photo img").first
+    page.wait_for_function("() => document.querySelector('#photo img').naturalWidth > 0")
     photo.click(position=point_on_picture(photo, 0.75, 0.25))
     page.wait_for_function(
         "() => document.querySelector('#hint-list textarea').value.includes('#')"
