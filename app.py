@@ -542,7 +542,8 @@ TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 def make_displayable(max_pixels: int | None):
     """Browsers cannot show a TIFF, so an uploaded TIFF would leave nothing to click hints on:
-    put a PNG of the same pixels (16 bits, DPI and EXIF kept) in its place; other photos stay."""
+    put a PNG of the same pixels (a grey scan's 16 bits, DPI and EXIF kept) in its place;
+    other photos stay."""
 
     def displayable(image):
         try:
@@ -553,11 +554,17 @@ def make_displayable(max_pixels: int | None):
             photo, name = read_photo(image, max_pixels)
         except (ColorizeError, OSError):
             return gr.skip()  # colorizing it says what is wrong
-        pixels = photo.deep if photo.deep is not None else photo.rgb
-        if photo.alpha is not None:
-            alpha = photo.alpha.astype(pixels.dtype) * (257 if pixels.dtype == np.uint16 else 1)
-            pixels = np.dstack([pixels, alpha])
-        return save_full(pixels, new_output_folder() / f"{file_stem(name)}.png", photo)
+        path = new_output_folder() / f"{file_stem(name)}.png"
+        if photo.deep is None:
+            pixels = photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
+            return save_full(pixels, path, photo)
+        # Pillow reads a 48-bit PNG back at 8 bits, but a 16-bit grey one at 16
+        grey = photo.deep[..., 0]
+        if photo.alpha is not None or not (photo.deep == grey[..., None]).all():
+            return gr.skip()  # a colour or transparent 16-bit TIFF: its 16 bits come first
+        dpi = {"dpi": photo.dpi} if photo.dpi else {}
+        Image.fromarray(grey).save(path, format="PNG", exif=output_exif(photo.exif), **dpi)
+        return str(path)
 
     return displayable
 

@@ -259,6 +259,27 @@ def test_the_gallery_shows_for_several_samples_whatever_is_typed(count, visible)
     assert app.show_gallery(count).visible is visible
 
 
+def test_a_tiff_is_shown_as_a_png_of_the_same_pixels(tmp_path):
+    from hfcolor.io import load_image
+
+    deep = np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)
+    Image.fromarray(deep).save(tmp_path / "scan.tif", dpi=(600, 600))
+    Image.fromarray(np.full((8, 12, 3), 90, np.uint8)).save(tmp_path / "print.tif")
+    displayable = app.make_displayable(None)
+    for name in ("scan.tif", "print.tif"):
+        shown = displayable({"path": str(tmp_path / name), "orig_name": name})
+        assert shown.endswith(name.replace(".tif", ".png"))
+        before, after = load_image(tmp_path / name), load_image(shown)
+        assert np.array_equal(before.rgb, after.rgb)
+        assert (before.deep is None) == (after.deep is None)  # 16 bits stay 16 bits
+        if before.deep is not None:
+            assert np.array_equal(before.deep, after.deep) and after.dpi == pytest.approx(
+                (600, 600), abs=0.01)
+    Image.fromarray(deep).save(tmp_path / "scan.png")
+    kept = displayable({"path": str(tmp_path / "scan.png"), "orig_name": "scan.png"})
+    assert not isinstance(kept, str) and kept == app.gr.skip()  # browsers show PNGs
+
+
 def test_every_error_toast_says_what_failed():
     """Gradio heads every error toast "Error", whatever its title: the message must say it."""
     click = app.gr.SelectData(None, {"index": [3, 4], "value": None})
