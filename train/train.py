@@ -16,6 +16,7 @@ changed (no --preset). Validation needs `--val_data` to be a folder of photos: a
 refused; `--val_data=none` trains without validation. `--help` lists every option.
 """
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -46,7 +47,7 @@ from hfcolor.color import (  # noqa: E402
 )
 from hfcolor.errors import ColorizeError  # noqa: E402
 from hfcolor.hints import simulate_hints  # noqa: E402
-from hfcolor.io import find_images, is_grey  # noqa: E402
+from hfcolor.io import find_images, is_grey, make_output_folder  # noqa: E402
 from hfcolor.models import create_model  # noqa: E402
 from hfcolor.models.encoders import (  # noqa: E402
     load_pretrained_context,
@@ -694,11 +695,7 @@ def main(argv: list[str]):
         torch.set_num_threads(cfg.threads)
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
     device = accelerator.device
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SystemExit(f"--out={cfg.out} cannot be made ({error.strerror}); give a folder "
-                         "you can write to") from None
+    make_output_folder(out, "--out")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
 
@@ -946,7 +943,8 @@ def _build_model(cfg, class_names: list[str]):
         model = _fine_tuned_model(cfg, class_names)
     else:
         kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
-        model = _construct(lambda: create_model(cfg.model, **kwargs), cfg.model, cfg)
+        with _refused_model_kwargs(cfg.model, cfg):
+            model = create_model(cfg.model, **kwargs)
         encoder = getattr(model, "encoder", None)
         if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
             load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
@@ -985,8 +983,8 @@ def _grown_model(saved, cfg):
     """The saved model rebuilt with new constructor options (e.g. global_context): its weights
     fill every layer they have; the new layers start fresh (a GlobalContext's head from the
     ImageNet weights unless --pretrained=false, its projection at zero)."""
-    config = {**saved._hub_mixin_config, **cfg.model_kwargs}
-    model = _construct(lambda: type(saved)(**config), cfg.init_from, cfg)
+    with _refused_model_kwargs(cfg.init_from, cfg):
+        model = type(saved)(**{**saved._hub_mixin_config, **cfg.model_kwargs})
     old, grown = saved.state_dict(), model.state_dict()
     new_layers = set(grown) - set(old)
     dropped = sorted(set(old) - set(grown))
@@ -1002,10 +1000,11 @@ def _grown_model(saved, cfg):
     return model
 
 
-def _construct(build, name: str, cfg):
-    """build(), with a model constructor's complaint about --model_kwargs as one line."""
+@contextlib.contextmanager
+def _refused_model_kwargs(name: str, cfg):
+    """A model constructor's complaint about --model_kwargs, as one line."""
     try:
-        return build()
+        yield
     except (TypeError, ValueError, RuntimeError, IndexError) as error:
         raise SystemExit(f"{name} cannot be built with "
                          f"--model_kwargs={json.dumps(cfg.model_kwargs)}: {error}") from None
