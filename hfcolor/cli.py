@@ -260,7 +260,10 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
                  "colorize it again") if results_found else ""
         raise ColorizeError(f"No photos found in {', '.join(map(str, inputs))} (looked for "
                             f"{', '.join(sorted(IMAGE_EXTENSIONS))}){found}.")
-    taken: set[Path] = set()
+    # The folders the outputs go into are names taken too: a photo a.jpg beside a folder
+    # a.png/ must not become a file a.png where a.png/'s results go.
+    taken = {out_dir / folder for _, relative in sources.values()
+             for folder in relative.parents if folder != Path(".")}
     jobs = []
     for resolved, (source, relative) in sorted(sources.items(), key=lambda item: str(item[1][1])):
         target = _unique_target(out_dir / relative, fmt, taken)

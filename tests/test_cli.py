@@ -338,6 +338,17 @@ def test_plan_jobs_names_clashes_and_ignores_its_own_output(tmp_path, color_phot
     assert [job.outputs[0].name for job in jobs] == ["x.png", "x_png.png"]
 
 
+def test_a_photo_named_like_a_folder_beside_it_does_not_take_that_folders_name(
+        tmp_path, tiny_model_dir):
+    album = tmp_path / "album"
+    (album / "a.png").mkdir(parents=True)
+    for name in ["a.jpg", "a.png/b.jpg"]:
+        Image.new("L", (40, 30), 90).save(album / name)
+    assert main(colorize_args([album], tmp_path / "out", tiny_model_dir)) == 0
+    assert (tmp_path / "out" / "a_jpg.png").is_file()
+    assert (tmp_path / "out" / "a.png" / "b.png").is_file()
+
+
 def test_results_of_an_earlier_run_elsewhere_are_left_out_of_a_folder(tmp_path,
                                                                       tiny_model_dir, capsys):
     scans = tmp_path / "scans"
