@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -304,6 +305,33 @@ def test_caches_are_rebuilt_when_the_data_changes(photos, tmp_path):
     assert torch.equal(train.rebalancing_weights(cfg, tmp_path, "cpu"), cats)
     cfg.data = str(photos / "dogs")
     assert not torch.equal(train.rebalancing_weights(cfg, tmp_path, "cpu"), cats)
+
+
+def test_the_file_list_follows_photos_added_to_the_folder(photos, tmp_path):
+    data, cache = tmp_path / "data", tmp_path / "files.txt"
+    data.mkdir()
+    with pytest.raises(SystemExit, match="no colour photos"):
+        train.PhotoFolder(str(data), 48, True, cache)
+    assert not cache.exists()  # an empty list is never cached
+    for path in sorted((photos / "cats").iterdir())[:3]:
+        shutil.copy(path, data / path.name)
+    assert len(train.PhotoFolder(str(data), 48, True, cache)) == 3
+    shutil.copy(sorted((photos / "dogs").iterdir())[0], data / "dog.png")
+    assert len(train.PhotoFolder(str(data), 48, True, cache)) == 4
+
+
+def test_unreadable_photos_are_skipped_with_one_line(photos, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(photos / "cats", data)
+    (data / "broken.jpg").write_text("not an image")
+    dataset = train.PhotoFolder(str(data), 48, False, tmp_path / "files.txt")
+    assert len(dataset) == 6 and "skipping unreadable photo" in capsys.readouterr().out
+    good = dataset.files[0]
+    Path(good).write_bytes(Path(good).read_bytes()[:40])  # broken after the scan
+    image, _ = dataset[0]
+    assert image.shape == (3, 48, 48) and "skipping unreadable photo" in capsys.readouterr().out
+    val = train.load_val_images(str(data), 10, 32)
+    assert len(val) == 5
 
 
 def test_push_to_hub_is_checked_before_training(monkeypatch):

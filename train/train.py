@@ -19,6 +19,7 @@ refused; `--val_data=none` trains without validation. `--help` lists every optio
 import contextlib
 import csv
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -260,18 +261,7 @@ class PhotoFolder(torch.utils.data.Dataset):
     def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None,
                  labels: bool = False, repeats: dict | None = None):
         self.load_size = load_size
-        source = {"data": str(Path(root).resolve()), "drop_grey": drop_grey}
-        if cache is not None and is_cached(cache, source):
-            self.files = cache.read_text().split("\n")
-        else:
-            self.files = [str(p) for p in find_images([root])]
-            if drop_grey:
-                self.files = [f for f in tqdm(self.files, "dropping grey photos") if not _grey(f)]
-            if cache is not None:
-                cache.write_text("\n".join(self.files))
-                mark_cached(cache, source)
-        if not self.files:
-            raise SystemExit(f"no colour photos found under {root}")
+        self.files = _usable_photos(root, drop_grey, cache)
         self.photo_count = len(self.files)  # each photo once, before folder_repeats
         repeats = repeats or {}
         unknown = set(repeats) - {Path(f).parent.name for f in self.files}
@@ -291,7 +281,38 @@ class PhotoFolder(torch.utils.data.Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return load_square(self.files[index], self.load_size), self.labels[index]
+        # A photo that broke after the scan (its draft decode passed, or it changed since) is
+        # replaced by the next readable one, so one bad file cannot end an hours-long run.
+        for offset in range(len(self.files)):
+            i = (index + offset) % len(self.files)
+            try:
+                return load_square(self.files[i], self.load_size), self.labels[i]
+            except UNREADABLE as error:
+                _warn_unreadable(self.files[i], error)
+        raise SystemExit(f"none of the {len(self.files)} training photos can be read")
+
+
+UNREADABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def _warn_unreadable(path: str, error: Exception) -> None:
+    tqdm.write(f"skipping unreadable photo {path} ({type(error).__name__}: {error})")
+
+
+def _usable_photos(root: str, drop_grey: bool, cache: Path | None) -> list[str]:
+    """The photos under root that open (and are in colour, with drop_grey), cached in `cache`
+    for as long as the folder's listing stays the same."""
+    listing = [str(p) for p in find_images([root])]
+    source = {**_data_stamp(root, listing), "drop_grey": drop_grey}
+    if cache is not None and is_cached(cache, source):
+        return [line for line in cache.read_text().split("\n") if line]
+    files = [f for f in tqdm(listing, "checking photos") if _usable(f, drop_grey)]
+    if files and cache is not None:
+        cache.write_text("\n".join(files))
+        mark_cached(cache, source)
+    if not files:
+        raise SystemExit(f"no colour photos found under {root}")
+    return files
 
 
 def is_cached(path: Path, source: dict) -> bool:
@@ -321,12 +342,25 @@ def load_square(path: str, size: int) -> torch.Tensor:
         size, size, 3).permute(2, 0, 1)
 
 
-def _grey(path: str) -> bool:
+def _data_stamp(root: str, listing: list[str] | None = None) -> dict:
+    """What a cache computed from a data folder depends on: its path and the photos in it."""
+    listing = listing if listing is not None else [str(p) for p in find_images([root])]
+    return {"data": str(Path(root).resolve()),
+            "listing": hashlib.sha1("\n".join(listing).encode()).hexdigest()}
+
+
+def _usable(path: str, drop_grey: bool) -> bool:
+    """Whether the photo decodes (at a reduced size, fast) and, with drop_grey, has colour."""
     import numpy as np
 
-    with Image.open(path) as img:
-        img.draft("RGB", (64, 64))
-        return is_grey(np.asarray(img.convert("RGB")))
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (64, 64))
+            rgb = np.asarray(img.convert("RGB"))
+    except UNREADABLE as error:
+        _warn_unreadable(path, error)
+        return False
+    return not (drop_grey and is_grey(rgb))
 
 
 class EpochBatches(torch.utils.data.Sampler):
@@ -429,11 +463,18 @@ def load_val_images(folder: str | None, count: int, size: int = 224) -> torch.Te
     """The first `count` photos of `folder` (None: no validation), as uint8 squares."""
     if folder is None or count == 0:
         return torch.zeros(0, 3, size, size, dtype=torch.uint8)
-    files = find_images([folder])[:count]
-    if not files:
-        raise SystemExit(f"no photos under --val_data={folder}; give a folder of validation "
-                         "photos, or --val_data=none to train without validation")
-    return torch.stack([load_square(str(f), size) for f in files])
+    images = []
+    for path in find_images([folder]):
+        try:
+            images.append(load_square(str(path), size))
+        except UNREADABLE as error:
+            _warn_unreadable(str(path), error)
+        if len(images) == count:
+            break
+    if not images:
+        raise SystemExit(f"no readable photos under --val_data={folder}; give a folder of "
+                         "validation photos, or --val_data=none to train without validation")
+    return torch.stack(images)
 
 
 @torch.inference_mode()
@@ -667,7 +708,7 @@ def rebalancing_weights(cfg: TrainConfig, out: Path, device) -> torch.Tensor | N
     if not cfg.ce_weight:
         return None
     prior_file = out / "prior.safetensors"
-    source = {"data": str(Path(cfg.data).resolve()), "prior_images": cfg.prior_images}
+    source = {**_data_stamp(cfg.data), "prior_images": cfg.prior_images}
     if not is_cached(prior_file, source):
         quantize.save_prior(quantize.compute_prior(cfg.data, max_images=cfg.prior_images), out)
         mark_cached(prior_file, source)
