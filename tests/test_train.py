@@ -242,10 +242,11 @@ def test_two_processes_keep_identical_weights(photos, tmp_path):
     script = tmp_path / "spy.py"
     script.write_text(SPY.format(train=str(Path(train.__file__).parent), out=str(tmp_path)))
     env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                    str(script), *TINY, f"--data={photos}", f"--val_data={photos}",
-                    f"--out={tmp_path / 'run'}", "--preset=default", "--max_steps=3"],
-                   env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node=2", str(script), *TINY, f"--data={photos}",
+                    f"--val_data={photos}", f"--out={tmp_path / 'run'}", "--preset=default",
+                    "--max_steps=3"],
+                   env=env, check=False, capture_output=True, timeout=300)
     rank0 = [line.split() for line in (tmp_path / "rank0").read_text().splitlines()]
     rank1 = [line.split() for line in (tmp_path / "rank1").read_text().splitlines()]
     assert len(rank0) == 3 and rank0 == rank1
@@ -461,6 +462,7 @@ def test_bf16_mixed_precision_trains_and_saves_float32(photos, tmp_path):
     assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in floats)
     losses = (tmp_path / "train_log.csv").read_text().splitlines()[-1].split(",")
     assert all(np.isfinite(float(x)) for x in losses[1:])
+    assert json.loads((checkpoint / "train_config.json").read_text())["mixed_precision"] == "bf16"
 
 
 def test_feature_loss_compares_colour_through_a_frozen_imagenet_encoder():
@@ -525,3 +527,80 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
         cfg.model_kwargs = dropping_or_reshaping
         with pytest.raises(SystemExit, match="add layers, not remove or reshape"):
             train._grown_model(saved, cfg)
+
+
+@pytest.mark.parametrize("weights, refusal", [
+    (["--ce_weight=1", '--model_kwargs={"head": "regression"}'], "313-bin classifier head"),
+    (["--preset=classifier", "--model=unet-tiny", "--l1_weight=1",
+      '--model_kwargs={"head": "classifier"}'], "regression head"),
+    (["--div_weight=1", '--model_kwargs={"noise_channels": 0}'], "noise input"),
+    (["--labels"], "only --class_weight trains"),
+    (["--class_weight=1"], "class head"),
+    (["--l1_weight=0"], "nothing to train"),
+])
+def test_a_loss_the_model_cannot_give_is_refused(photos, tmp_path, weights, refusal):
+    with pytest.raises(SystemExit, match=refusal):
+        _run(photos, tmp_path, "--max_steps=1", *weights)
+    assert not (tmp_path / "checkpoint").exists()
+
+
+def test_fine_tuning_keeps_the_saved_architecture_over_the_presets(photos, tmp_path):
+    assert train.parse_args(["--preset=gan", "--init_from=x"]).model_kwargs == {}
+    assert train.parse_args(["--preset=gan"]).model_kwargs == {"head": "regression"}
+    start = _run(photos, tmp_path / "a", "--preset=default", "--max_steps=1")
+    tuned = _run(photos, tmp_path / "b", "--preset=gan", f"--init_from={start}",
+                 "--max_steps=2", "--ce_weight=1")
+    assert hfcolor.from_pretrained(tuned).head == "both"  # not the gan preset's regression
+
+
+def test_resume_needs_only_its_own_checkpoint(photos, tmp_path):
+    start = _run(photos, tmp_path / "a", "--preset=regression", "--max_steps=1")
+    _run(photos, tmp_path / "b", "--preset=regression", f"--init_from={start}", "--max_steps=2")
+    shutil.rmtree(tmp_path / "a")
+    resumed = _run(photos, tmp_path / "b", "--resume", "--max_steps=3")
+    assert torch.load(resumed / "training_state.pt", weights_only=True)["step"] == 3
+
+
+def test_train_log_gives_the_rate_each_step_trained_at(photos, tmp_path):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--warmup_steps=4",
+         "--lr=1e-3", "--val_data=none")
+    with (tmp_path / "train_log.csv").open() as f:
+        rates = [float(row["lr"]) for row in csv.DictReader(f)]
+    assert rates == pytest.approx([1e-3 / 4, 2e-3 / 4])
+
+
+def test_resume_past_its_time_limit_says_so(photos, tmp_path, capsys):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=5", "--max_minutes=0")
+    log = (tmp_path / "train_log.csv").read_text().splitlines()
+    assert len(log) == 2  # the header and the one step the time allowed
+    capsys.readouterr()
+    _run(photos, tmp_path, "--resume")
+    assert "--max_minutes=0: nothing to train" in capsys.readouterr().out
+    assert (tmp_path / "train_log.csv").read_text().splitlines() == log
+
+
+def test_every_process_takes_as_many_batches_of_each_epoch():
+    shards = [list(train.EpochBatches(13, 2, seed=0, rank=r, world=3)) for r in range(3)]
+    assert [len(s) for s in shards] == [2, 2, 2]
+    seen = [i for shard in shards for batch in shard for i in batch]
+    assert len(seen) == len(set(seen)) == 12
+
+
+def test_two_processes_resume_bit_for_bit(photos, tmp_path):
+    """Each process's noise stream is saved and restored, not only the first one's."""
+    import subprocess
+
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+
+    def run(out, *extra):
+        done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                               "--nproc_per_node=2", train.__file__, *TINY, f"--data={photos}",
+                               "--val_data=none", f"--out={out}", *extra],
+                              env=env, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+        return safetensors.torch.load_file(out / "checkpoint" / "model.safetensors")
+
+    straight = run(tmp_path / "a", "--preset=diversity", "--max_steps=3")
+    run(tmp_path / "b", "--preset=diversity", "--max_steps=2")
+    resumed = run(tmp_path / "b", "--resume", "--max_steps=3")
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)

@@ -113,7 +113,7 @@ class TrainConfig:
     prior_images: int = 3000
     prior_lambda: float = 0.5
     drop_grey: bool = True
-    mixed_precision: str = "no"  # "no" | "fp16" | "bf16"
+    mixed_precision: str | None = None  # "no" | "fp16" | "bf16"; None: as `accelerate launch` says
     threads: int | None = None
     seed: int = 0
     log_every: int = 25
@@ -145,6 +145,8 @@ def parse_args(argv: list[str]) -> TrainConfig:
         raise SystemExit(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[preset])
+    if "init_from" in args:  # the saved model has its architecture, not the preset's
+        values.pop("model_kwargs", None)
     for key, text in args.items():
         if key not in types:
             raise SystemExit(f"unknown option --{key}; options: {', '.join(types)}")
@@ -373,7 +375,8 @@ class EpochBatches(torch.utils.data.Sampler):
 
     def __iter__(self):
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(
-            self.seed + self.epoch))[self.rank::self.world]
+            self.seed + self.epoch))
+        order = order[:len(order) // self.world * self.world][self.rank::self.world]
         for i in range(self.start, len(order) // self.batch_size):
             yield order[i * self.batch_size:(i + 1) * self.batch_size].tolist()
 
@@ -653,7 +656,7 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.crop > cfg.load_size:
         raise SystemExit(f"--crop={cfg.crop} is larger than --load_size={cfg.load_size}; the "
                          "crops are cut from photos of load_size")
-    if cfg.mixed_precision not in MIXED_PRECISION:
+    if cfg.mixed_precision is not None and cfg.mixed_precision not in MIXED_PRECISION:
         raise SystemExit(f"--mixed_precision takes {', '.join(MIXED_PRECISION)}; got "
                          f"{cfg.mixed_precision!r}")
     bad_repeats = {k: v for k, v in cfg.folder_repeats.items()
@@ -670,6 +673,37 @@ def check_config(cfg: TrainConfig) -> None:
                          "validation photos, or --val_data=none to train without validation")
     if cfg.push_to_hub:
         check_hub(cfg.push_to_hub)
+
+
+# each loss weight: the model output it trains, and what a model needs to give that output
+LOSS_OUTPUTS = {"l1_weight": "ab", "gan_weight": "ab", "perceptual_weight": "ab",
+                "div_weight": "ab", "ce_weight": "logits", "class_weight": "classes"}
+OUTPUT_NEEDS = {"ab": "a regression head", "logits": "a 313-bin classifier head",
+                "classes": "a class head (--labels)"}
+
+
+def check_objective(cfg: TrainConfig, model) -> None:
+    """Refuse a loss the model cannot give (it would be dropped without a word), and an
+    objective with no loss left at all."""
+    head = getattr(model, "head", "regression")
+    outputs = ({"ab"} if head != "classifier" else set()) | (
+        {"logits"} if head != "regression" else set()) | (
+        {"classes"} if getattr(model, "class_names", None) else set())
+    name = cfg.init_from or cfg.model
+    for key, output in LOSS_OUTPUTS.items():
+        if getattr(cfg, key) and output not in outputs:
+            raise SystemExit(f"--{key}={getattr(cfg, key):g} needs a model with "
+                             f"{OUTPUT_NEEDS[output]}; {name} has a {head} head: set "
+                             f"--{key}=0, or train a model with that head")
+    if cfg.div_weight and not getattr(model, "noise_channels", 0):
+        raise SystemExit(f"--div_weight={cfg.div_weight:g} needs a model with a noise input; "
+                         f"{name} has none: set --div_weight=0")
+    if cfg.labels and not cfg.class_weight:
+        raise SystemExit("--labels adds a class head that only --class_weight trains; give "
+                         "--class_weight=W (e.g. 1), or leave out --labels")
+    if not any(getattr(cfg, key) for key in LOSS_OUTPUTS):
+        raise SystemExit("every loss weight is 0, so there is nothing to train; give e.g. "
+                         "--l1_weight=1, or a --preset")
 
 
 def check_hub(repo: str) -> None:
@@ -736,6 +770,10 @@ def main(argv: list[str]):
         torch.set_num_threads(cfg.threads)
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
     device = accelerator.device
+    if device.type == "cpu" and accelerator.mixed_precision == "fp16":
+        raise SystemExit("--mixed_precision=fp16 needs a GPU (on the CPU it would train in "
+                         "float32); give --mixed_precision=bf16 or no")
+    cfg.mixed_precision = accelerator.mixed_precision  # the saved config records what was used
     make_output_folder(out, "--out")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
@@ -756,6 +794,7 @@ def main(argv: list[str]):
     val_images = load_val_images(cfg.val_data, cfg.val_images)
 
     model = _build_model(cfg, dataset.class_names)
+    check_objective(cfg, model)
     d_model = _build_discriminator(cfg)
     with accelerator.main_process_first():  # and the prior
         weights = rebalancing_weights(cfg, out, device)
@@ -772,11 +811,15 @@ def main(argv: list[str]):
     metrics = {}
     if cfg.resume:
         step, epoch, seconds, seen = _restore(out / "checkpoint", model, d_model, opt, sched,
-                                              d_opt, gen, batches)
+                                              d_opt, gen, batches, accelerator)
         metrics = last_metrics(out / "val_log.csv")
         if step >= cfg.max_steps and accelerator.is_main_process:
             print(f"{out} is already at step {step:,} of --max_steps={cfg.max_steps:,}: nothing "
                   "to train (give a larger --max_steps to continue)")
+        elif _time_up(seconds, cfg) and accelerator.is_main_process:
+            print(f"{out} has trained for {seconds / 60:.1f} minutes, its --max_minutes="
+                  f"{cfg.max_minutes:g}: nothing to train (give a larger --max_minutes to "
+                  "continue)")
     # Models are not wrapped in DDP: the step calls encode/decode and the discriminator twice
     # outside forward(), which DDP would not see; average_gradients syncs them instead.
     model = model.to(device)
@@ -787,12 +830,14 @@ def main(argv: list[str]):
         d_opt = accelerator.prepare(d_opt)
     hardware = describe_hardware(device)
 
-    def checkpoint(name="checkpoint"):
+    def checkpoint(gen_states, name="checkpoint"):
+        scaler = accelerator.scaler
         state = dict(step=step, epoch=epoch, batch=batches.start, seconds=seconds, seen=seen,
                      hardware=hardware, photos=dataset.photo_count,
                      optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                      d_optimizer=d_opt.state_dict() if d_opt else None,
-                     torch_rng=torch.get_rng_state(), gen_rng=gen.get_state())
+                     scaler=scaler.state_dict() if scaler is not None else None,
+                     torch_rng=torch.get_rng_state(), gen_rng=gen_states)
         card = model_card(cfg, step, seconds, seen, hardware, metrics)
         save_checkpoint(out, name, model, d_model, state, cfg, card)
         if ema is not None:
@@ -804,7 +849,7 @@ def main(argv: list[str]):
     bar = tqdm(total=cfg.max_steps, initial=step, disable=not accelerator.is_main_process,
                dynamic_ncols=True)
     set_train_mode(model, cfg)
-    done = step >= cfg.max_steps
+    done = step >= cfg.max_steps or _time_up(seconds, cfg)
     while not done:
         for images, labels in loader:
             tick = time.time()
@@ -817,6 +862,7 @@ def main(argv: list[str]):
             average_gradients(accelerator, model)
             average_bn_statistics(accelerator, model)
             opt.step()
+            lr = sched.get_last_lr()[0]  # the rate this step trained at
             sched.step()
             if ema is not None:
                 ema.update(model)
@@ -837,7 +883,7 @@ def main(argv: list[str]):
             if accelerator.is_main_process and step % cfg.log_every == 0:
                 append_csv(out / "train_log.csv", {
                     "step": step, "seconds": round(seconds, 1), "images_per_s": round(rate, 1),
-                    "lr": sched.get_last_lr()[0],
+                    "lr": lr,
                     **{f"loss_{k}": round(v.item(), 5) for k, v in losses.items()}})
             if accelerator.is_main_process and step % cfg.val_every == 0 and len(val_images):
                 metrics, grid = validate(model, val_images, device)
@@ -849,10 +895,12 @@ def main(argv: list[str]):
                 Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
                 tqdm.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
-            time_up = cfg.max_minutes is not None and seconds > cfg.max_minutes * 60
-            done = step >= cfg.max_steps or time_up
-            if accelerator.is_main_process and (step % cfg.save_every == 0 or done):
-                checkpoint()
+            # Every process stops when one is out of time, or the others would wait forever.
+            done = step >= cfg.max_steps or _any_process(accelerator, _time_up(seconds, cfg))
+            if step % cfg.save_every == 0 or done:
+                gen_states = _every_process(accelerator, gen.get_state())
+                if accelerator.is_main_process:
+                    checkpoint(gen_states)
             if done:
                 break
         else:
@@ -980,7 +1028,9 @@ def _freeze_encoder(model) -> None:
 
 
 def _build_model(cfg, class_names: list[str]):
-    if cfg.init_from:
+    if cfg.resume:  # the checkpoint alone: init_from may be gone, its weights are replaced
+        model = _saved_model(Path(cfg.out) / "checkpoint", class_names)
+    elif cfg.init_from:
         model = _fine_tuned_model(cfg, class_names)
     else:
         kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
@@ -998,16 +1048,10 @@ def _build_model(cfg, class_names: list[str]):
 
 def _fine_tuned_model(cfg, class_names: list[str]):
     """The model saved in cfg.init_from, its encoder optionally back at ImageNet weights."""
-    from hfcolor.loading import from_pretrained
-
-    model = from_pretrained(cfg.init_from)
+    model = _saved_model(cfg.init_from, class_names)
     if cfg.model_kwargs:
         model = _grown_model(model, cfg)
-    model.train()
-    if getattr(model, "class_names", []) != class_names:
-        raise SystemExit(f"{cfg.init_from} has classes {getattr(model, 'class_names', [])} "
-                         f"but the data has {class_names}; fine-tune with the same class "
-                         "folders (or without --labels), or train from the encoder weights")
+        model.train()
     if cfg.reset_encoder:
         # Fine-tuning on a few classes wears away what the encoder knew of the others.
         stem = _stem_weight(model.encoder)
@@ -1017,6 +1061,19 @@ def _fine_tuned_model(cfg, class_names: list[str]):
         _load_pretrained_context(model, cfg.encoder_weights)
         with torch.no_grad():
             stem[:, 1:] = hint_filters
+    return model
+
+
+def _saved_model(folder, class_names: list[str]):
+    """A saved model in training mode, checked against the data's class folders."""
+    from hfcolor.loading import from_pretrained
+
+    model = from_pretrained(folder)
+    model.train()
+    if getattr(model, "class_names", []) != class_names:
+        raise SystemExit(f"{folder} has classes {getattr(model, 'class_names', [])} "
+                         f"but the data has {class_names}; fine-tune with the same class "
+                         "folders (or without --labels), or train from the encoder weights")
     return model
 
 
@@ -1085,6 +1142,25 @@ def _build_discriminator(cfg):
     return d_model
 
 
+def _time_up(seconds: float, cfg) -> bool:
+    return cfg.max_minutes is not None and seconds > cfg.max_minutes * 60
+
+
+def _any_process(accelerator, flag: bool) -> bool:
+    """Whether `flag` holds on any process (on one process, `flag` itself)."""
+    if accelerator.num_processes == 1:
+        return flag
+    return bool(accelerator.reduce(torch.tensor([float(flag)], device=accelerator.device),
+                                   reduction="sum").item())
+
+
+def _every_process(accelerator, tensor: torch.Tensor) -> torch.Tensor:
+    """Each process's `tensor`, stacked in process order (on every process)."""
+    if accelerator.num_processes == 1:
+        return tensor[None]
+    return accelerator.gather(tensor[None].to(accelerator.device)).cpu()
+
+
 def _lr_factor(step, cfg):
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
@@ -1092,7 +1168,7 @@ def _lr_factor(step, cfg):
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches):
+def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches, accelerator):
     import safetensors.torch
 
     safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
@@ -1104,8 +1180,18 @@ def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches):
     sched.load_state_dict(state["scheduler"])
     if d_opt is not None:
         d_opt.load_state_dict(state["d_optimizer"])
+    if state.get("scaler") is not None and accelerator.scaler is not None:
+        accelerator.scaler.load_state_dict(state["scaler"])
     torch.set_rng_state(state["torch_rng"])
-    gen.set_state(state["gen_rng"])
+    gens = state["gen_rng"]
+    gens = gens[None] if gens.ndim == 1 else gens  # one process's state, before 2026-12
+    if len(gens) == accelerator.num_processes:
+        gen.set_state(gens[accelerator.process_index].clone())  # a view with an offset segfaults
+    else:  # another process count: each process its own fresh stream
+        gen.manual_seed(state["step"] * 1000 + accelerator.process_index)
+        if accelerator.is_main_process:
+            print(f"{folder} was saved by {len(gens)} process(es), resumed by "
+                  f"{accelerator.num_processes}: the run goes on, but not bit-for-bit")
     batches.epoch, batches.start = state["epoch"], state["batch"]
     return state["step"], state["epoch"], state["seconds"], state["seen"]
 
