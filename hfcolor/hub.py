@@ -7,6 +7,7 @@ Loading is strict: a checkpoint with missing or unexpected keys is an error, not
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import safetensors.torch
@@ -43,6 +44,9 @@ class ColorizerHubMixin(
         safetensors.torch.save_model(self, str(save_directory / WEIGHTS_NAME))
         config = {**(self._hub_mixin_config or {}), "model_class": type(self).__name__}
         (save_directory / "config.json").write_text(json.dumps(config, sort_keys=True, indent=2))
+        # safetensors writes through a private temporary file (mode 0600): give the weights
+        # the permissions every other file gets, or others cannot read a shared model folder.
+        shutil.copymode(save_directory / "config.json", save_directory / WEIGHTS_NAME)
 
     def save_pretrained(self, save_directory, *, model_card_kwargs=None, **kwargs):
         """As in huggingface_hub, but the model card is always rewritten with the latest facts."""

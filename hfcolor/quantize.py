@@ -399,7 +399,8 @@ def histogram_folder(
     """Count the nearest bins of every pixel of the colour images under `folder`.
 
     Images (.jpg, .jpeg, .png, .webp, .bmp, .tif, .tiff, found recursively, hidden files
-    skipped) are read in sorted order, at most max_images of them, each resized to
+    skipped) are read in sorted order, at most max_images of them spread evenly over that
+    order (so every sub-folder is counted, not only the first ones), each resized to
     size x size (the aspect ratio does not matter for a colour histogram). Near-grey images
     (mean chroma below GREY_CHROMA) and unreadable files are skipped and counted.
     """
@@ -408,7 +409,7 @@ def histogram_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise ColorizeError(f"{folder} is not a folder; pass a folder of colour photos.")
-    paths = find_images(folder)[:max_images]
+    paths = _evenly_spaced(find_images(folder), max_images)
     counts = torch.zeros(NUM_BINS, dtype=torch.float64)
     used = grey = unreadable = 0
     for batch_paths in _batches(_with_progress(paths, progress), _IMAGES_PER_BATCH):
@@ -434,6 +435,12 @@ def compute_prior(folder, max_images: int | None = None, size: int = 64) -> torc
             f"No colour images found in {folder}; point it at a folder of colour photos."
         )
     return empirical_prior(histogram.counts)
+
+
+def _evenly_spaced(items: list, count: int | None) -> list:
+    if count is None or count >= len(items):
+        return items
+    return [items[i * len(items) // count] for i in range(count)]
 
 
 def _load_small_rgb(path: Path, size: int) -> torch.Tensor | None:

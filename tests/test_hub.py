@@ -35,6 +35,12 @@ def test_save_load_round_trip_is_identical(tmp_path, name, kwargs):
         assert torch.equal(a[key], b[key])
 
 
+def test_weights_are_as_readable_as_the_other_files(tmp_path):
+    create_model("unet-tiny").save_pretrained(tmp_path)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes["model.safetensors"] == modes["config.json"] == modes["README.md"]
+
+
 def test_config_round_trips_through_json(tmp_path):
     model = create_model("unet-tiny", decoder_channels=(16, 8, 8, 4), noise_channels=3)
     model.save_pretrained(tmp_path)

@@ -279,6 +279,14 @@ def test_compute_prior_reads_colour_images_recursively(tmp_path):
     assert compute_prior(folder, max_images=3, size=16).max() == pytest.approx(1.0)
 
 
+def test_a_limited_prior_samples_every_sub_folder(tmp_path):
+    for i in range(6):
+        _write_png(tmp_path / "a_red" / f"{i}.png", (200, 30, 30))
+        _write_png(tmp_path / "b_blue" / f"{i}.png", (30, 30, 200))
+    prior = compute_prior(tmp_path, max_images=4, size=16)
+    assert sorted(prior[prior > 0].tolist()) == pytest.approx([0.5, 0.5])
+
+
 def test_compute_prior_of_a_grey_folder_says_what_to_do(tmp_path):
     _write_png(tmp_path / "grey.png", (90, 90, 90))
     with pytest.raises(ColorizeError, match="colour"):

@@ -604,3 +604,15 @@ def test_two_processes_resume_bit_for_bit(photos, tmp_path):
     run(tmp_path / "b", "--preset=diversity", "--max_steps=2")
     resumed = run(tmp_path / "b", "--resume", "--max_steps=3")
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def test_resume_after_a_kill_mid_save_takes_the_last_whole_checkpoint(photos, tmp_path):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--ema_decay=0.9")
+    for name in ("checkpoint", "ema"):  # killed between the two renames of the swap
+        (tmp_path / name).rename(tmp_path / f"{name}.old")
+    resumed = _run(photos, tmp_path, "--resume", "--max_steps=3")
+    assert torch.load(resumed / "training_state.pt", weights_only=True)["step"] == 3
+    assert not any(tmp_path.glob("*.old"))
+    shutil.copytree(resumed, tmp_path / "checkpoint.old")  # killed just after the swap
+    resumed = _run(photos, tmp_path, "--resume", "--max_steps=4")
+    assert torch.load(resumed / "training_state.pt", weights_only=True)["step"] == 4

@@ -218,6 +218,7 @@ def resolve_config(argv: list[str]) -> TrainConfig:
     if "preset" in given:
         raise SystemExit("--resume continues with the run's saved config, so it takes no "
                          "--preset; give only the options to change, as --key=value")
+    recover_checkpoint(Path(cfg.out))
     saved = Path(cfg.out) / "checkpoint" / "train_config.json"
     if not saved.exists():
         raise SystemExit(f"--resume: no checkpoint in {cfg.out} ({saved} is missing); give "
@@ -515,6 +516,7 @@ def _to_uint8(rgb: torch.Tensor):
 def save_checkpoint(out: Path, name: str, model, d_model, state: dict, cfg, card: dict):
     """Hub-layout folder written next to the old one, then swapped in, so a kill never corrupts."""
     tmp, final, old = out / f"{name}.tmp", out / name, out / f"{name}.old"
+    recover_checkpoint(out, name)
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, model_card_kwargs=card)
     if d_model is not None:
@@ -526,6 +528,15 @@ def save_checkpoint(out: Path, name: str, model, d_model, state: dict, cfg, card
     if final.exists():
         final.rename(old)
     tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_checkpoint(out: Path, name: str = "checkpoint"):
+    """Finish a swap that a kill interrupted: `name.old` is the last whole save when `name` is
+    gone; with both present, `name.old` is stale."""
+    final, old = out / name, out / f"{name}.old"
+    if old.exists() and not final.exists():
+        old.rename(final)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -1121,6 +1132,7 @@ def _build_ema(model, cfg, folder: Path):
     from timm.utils import ModelEmaV3
 
     ema = ModelEmaV3(model, decay=cfg.ema_decay)
+    recover_checkpoint(folder.parent, folder.name)
     saved = folder / "model.safetensors"
     if cfg.resume and saved.exists():
         import safetensors.torch
