@@ -32,7 +32,8 @@ from hfcolor.io import find_images, is_grey, load_image, make_output_folder
 from hfcolor.pipeline import Settings, colorize, decode_method, resolve_model
 
 SHEET_PHOTOS = 8
-CONTACT_SHEET = "contact_sheet.jpg"
+CONTACT_SHEET, RESULTS_JSON = "contact_sheet.jpg", "results.json"
+RUN_FOLDERS = ("checkpoint", "ema")  # train.py writes runs/NAME/checkpoint and runs/NAME/ema
 MIN_SIDE = 7  # skimage's SSIM window
 THUMB_HEIGHT = 192
 FID_SIZE = 256  # all three sets are written at this size, so FID compares like with like
@@ -76,7 +77,7 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise ColorizeError(f"out {out} is a file; give a folder for the results.")
     out = Path(out) if out is not None else default_out_dir(model, data_dir)
-    paths = [p for p in find_images(data_dir) if not _written_by_this_run(p, out)]
+    paths = [p for p in find_images(data_dir) if not _written_by_the_harness(p, out)]
     paths = paths[:limit]
     if not paths:
         raise ColorizeError(f"No photos in {data_dir} (looked for .jpg, .png, .webp, .tif, ...).")
@@ -87,10 +88,10 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     if fid and len(paths) < 2:
         raise ColorizeError(f"FID needs at least 2 photos; {data_dir} gives {len(paths)}.")
     net = resolve_model(model, settings.device)
-    decode_method(net, settings)  # refuse, up front, settings the model cannot honour
+    seeds = list(seeds) if seeds else [None]
+    settings = replace(settings, decode=_decode_for_every_seed(net, settings, seeds))
     make_output_folder(out, "out")  # fails now, not after the whole run
-    run = _Run(net, settings, list(seeds) if seeds else [None], _sheet_indices(len(paths),
-                                                                                sheet_all))
+    run = _Run(net, settings, seeds, _sheet_indices(len(paths), sheet_all))
     with tempfile.TemporaryDirectory(prefix="hfcolor-fid-") as fid_root:
         run.fid_dir = Path(fid_root) if fid else None
         for index, path in enumerate(_progress(paths, progress)):
@@ -106,7 +107,8 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
         "data": str(data_dir),
         "photos": len(run.records),
         "samples_per_photo": run.samples_per_photo,
-        "options": {"render_size": render_size, "temperature": temperature, "decode": decode,
+        "options": {"render_size": render_size, "temperature": temperature,
+                    "decode": settings.decode,
                     "saturation": saturation, "seeds": run.seeds, "num_samples": num_samples,
                     "limit": limit, "fid": fid, "device": str(settings.device)},
         "seconds_per_photo": run.seconds / len(run.records),
@@ -240,6 +242,22 @@ def _check_seeds(seeds, settings: Settings) -> None:
         raise ColorizeError(f"seeds {list(seeds)} repeat one; give different seeds.")
 
 
+def _decode_for_every_seed(net, settings: Settings, seeds: list) -> str:
+    """The decode each seed runs, chosen for all of a photo's samples together (so a classifier
+    samples rather than give every seed one annealed mean); refused up front if the model cannot
+    honour it or it would give every seed the same colours."""
+    method = decode_method(net, settings)
+    if len(seeds) == 1:
+        return method
+    try:
+        return decode_method(net, replace(settings, num_samples=len(seeds) * settings.num_samples))
+    except ColorizeError:
+        advice = "decode='sample'" if net.head != "regression" else "one seed (this model has " \
+            "no noise input)"
+        raise ColorizeError(f"seeds {seeds}: decode={method!r} gives this model the same colours "
+                            f"for every seed; use {advice}.") from None
+
+
 def _add_fid(rows: list[dict], fid_dir: Path, samples_per_photo: int) -> None:
     folders = ["grey"] + (["model", "model_best"] if samples_per_photo > 1 else ["model"])
     reference = metrics.fid_stats(fid_dir / "originals")  # once, not once a row
@@ -261,20 +279,26 @@ def _fid_image(rgb: np.ndarray) -> Image.Image:
 
 
 def model_label(model) -> str:
-    """A short name for a model: its folder or repo name, or its class."""
+    """A short name for a model: its folder or repo name (parent-name for a training run's
+    checkpoint or ema folder), or its class."""
     if model is None:
         from hfcolor.hub import DEFAULT_MODEL
 
         return DEFAULT_MODEL
     if isinstance(model, torch.nn.Module):
         return type(model).__name__
-    return Path(str(model).rstrip("/")).name
+    path = Path(str(model).rstrip("/"))
+    if path.name in RUN_FOLDERS:
+        return f"{path.absolute().parent.name}-{path.name}"
+    return path.name
 
 
-def _written_by_this_run(path: Path, out: Path) -> bool:
-    """Whether `path` is the contact sheet a run into `out` writes (an earlier run's, when
-    `out` lies in the data folder): no photo to score."""
-    return path.resolve() == (out / CONTACT_SHEET).resolve()
+def _written_by_the_harness(path: Path, out: Path) -> bool:
+    """Whether `path` is the contact sheet this run writes into `out`, or one an earlier run
+    left beside its results.json: no photo to score."""
+    if path.resolve() == (out / CONTACT_SHEET).resolve():
+        return True
+    return path.name == CONTACT_SHEET and (path.parent / RESULTS_JSON).is_file()
 
 
 def default_out_dir(model, data_dir: Path) -> Path:
@@ -301,7 +325,7 @@ def write_results(results: dict, out: Path, thumbnails) -> None:
     """results.json (non-finite numbers as null), results.md and contact_sheet.jpg."""
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_finite_or_none(results), indent=2, ensure_ascii=False)
-    (out / "results.json").write_text(text + "\n", encoding="utf-8")
+    (out / RESULTS_JSON).write_text(text + "\n", encoding="utf-8")
     (out / "results.md").write_text(results_markdown(results) + "\n", encoding="utf-8")
     contact_sheet(thumbnails).save(out / CONTACT_SHEET, quality=90)  # a quarter of a PNG
 

@@ -158,3 +158,32 @@ def test_an_out_inside_the_data_folder_does_not_score_its_own_contact_sheet(tiny
                      progress=False)
     assert (photo_dir / "results" / "contact_sheet.jpg").is_file()
     assert again["photos"] == first["photos"]
+
+
+def test_an_earlier_runs_contact_sheet_beside_its_results_is_not_scored(
+        tiny_model, photo_dir, tmp_path, color_photo_factory):
+    evaluate(tiny_model, photo_dir, out=photo_dir / "earlier", limit=1, **FAST)
+    Image.fromarray(color_photo_factory(40, 40, seed=9)).save(photo_dir / "contact_sheet.jpg")
+    results = evaluate(tiny_model, photo_dir, out=tmp_path / "now", **FAST)
+    assert [photo["file"] for photo in results["per_photo"]] == [
+        "contact_sheet.jpg", *(f"photo{i}.png" for i in range(4))]  # a user's photo is scored
+
+
+def test_a_runs_checkpoint_and_ema_folders_are_named_with_their_run():
+    assert harness.model_label("runs/default/ema") == "default-ema"
+    assert harness.model_label("runs/gan/checkpoint/") == "gan-checkpoint"
+    assert harness.model_label("models/hfcolor-unet-lite0") == "hfcolor-unet-lite0"
+    assert harness.default_out_dir("runs/l1/ema", Path("val/hires")) == Path("eval/l1-ema-hires")
+
+
+def test_seeds_of_a_classifier_sample_and_record_the_decode_they_ran(tiny_classifier,
+                                                                     photo_dir, tmp_path):
+    results = evaluate(tiny_classifier, photo_dir, seeds=[1, 2], limit=1, out=tmp_path / "a",
+                       **FAST)
+    saved = json.loads((tmp_path / "a" / "results.json").read_text())["options"]
+    assert saved["decode"] == "sample" and results["rows"][1]["diversity"] > 1
+    again = evaluate(tiny_classifier, photo_dir, seeds=saved["seeds"], limit=1,
+                     decode=saved["decode"], out=tmp_path / "b", **FAST)
+    assert again["per_photo"][0]["model"] == results["per_photo"][0]["model"]
+    with pytest.raises(ColorizeError, match=r"seeds \[1, 2\]: decode='mode' gives .* every seed"):
+        evaluate(tiny_classifier, photo_dir, seeds=[1, 2], decode="mode", out=tmp_path, **FAST)
