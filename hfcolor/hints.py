@@ -57,9 +57,10 @@ def as_hints(hints) -> tuple[Hint, ...]:
 
 def _check_hint(hint: Hint) -> None:
     coordinates = (hint.x, hint.y)
-    if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in coordinates):
-        raise ColorizeError(f"Hint position {coordinates!r} is not two finite numbers; give "
-                            "pixel coordinates (x, y) in the photo.")
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+               and v >= 0 for v in coordinates):
+        raise ColorizeError(f"Hint position {coordinates!r} is not two finite numbers from 0; "
+                            "give pixel coordinates (x, y) in the photo.")
     if isinstance(hint.radius, bool) or not isinstance(hint.radius, numbers.Integral) \
             or not 0 <= hint.radius <= 32:
         raise ColorizeError(f"Hint radius {hint.radius!r} is not a whole number in 0..32 "
@@ -67,34 +68,67 @@ def _check_hint(hint: Hint) -> None:
     parse_color(hint.color)
 
 
+_NUMBER = r"\s*([0-9]+(?:\.[0-9]+)?)\s*"  # a plain decimal: no sign, exponent or percent
+_PERCENT = r"\s*([0-9]+(?:\.[0-9]+)?)%\s*"
+_FLAGS = re.IGNORECASE | re.ASCII
+_HEX = re.compile(r"#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})", _FLAGS)
+_RGB = re.compile(rf"(rgba?)\({_NUMBER},{_NUMBER},{_NUMBER}(?:,{_NUMBER})?\)", _FLAGS)
+_HSL = re.compile(rf"(hsla?)\({_NUMBER},{_PERCENT},{_PERCENT}(?:,{_NUMBER})?\)", _FLAGS)
+COLOR_FORMS = ("'#rrggbb', '#rgb' or '#rrggbbaa'; 'rgb(r, g, b)' or 'rgba(r, g, b, a)' with "
+               "r, g, b from 0 to 255 and a from 0 to 1; 'hsl(h, s%, l%)' or 'hsla(h, s%, l%, a)' "
+               "with h from 0 to 360; or an (r, g, b) tuple of whole numbers 0-255")
+"""What parse_color takes, as its error message says it."""
+
+
 def parse_color(color) -> tuple[int, int, int]:
     """A colour as users and colour pickers write it -> (r, g, b) ints 0-255.
 
-    Takes '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)', 'rgba(...)', 'hsl(h, s%, l%)',
-    'hsla(...)' or an (r, g, b) sequence; alpha is dropped, since a hint is a colour.
+    Takes exactly (any case; spaces only around the text and beside commas):
+    '#rgb', '#rrggbb', '#rrggbbaa' (hex digits only); 'rgb(r, g, b)', 'rgba(r, g, b, a)' (r, g, b
+    plain decimals 0-255, rounded, as pickers may send 'rgba(209.1, 18.7, 18.7, 1)'; a 0-1);
+    'hsl(h, s%, l%)', 'hsla(h, s%, l%, a)' (h 0-360, s and l 0-100); or a tuple, list or array of
+    three ints 0-255. Alpha is dropped, since a hint is a colour. Anything else raises
+    ColorizeError: floats in a tuple (fractions 0-1 would otherwise read as near black),
+    percentages or exponents in rgb(), signs, named colours.
     """
-    try:
-        rgb = _parse_color_text(color.strip().lower()) if isinstance(color, str) else \
-            tuple(int(round(float(v))) for v in color)[:3]
-    except (ValueError, IndexError, TypeError) as err:
-        raise ColorizeError(f"Colour {color!r} not understood; use '#rrggbb'.") from err
-    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
-        raise ColorizeError(f"Colour {color!r} is not three values in 0-255; use '#rrggbb'.")
+    rgb = _parse_color_text(color.strip()) if isinstance(color, str) else _parse_color_values(color)
+    if rgb is None:
+        raise ColorizeError(f"Colour {color!r} not understood; give {COLOR_FORMS}.")
     return rgb
 
 
-def _parse_color_text(text: str) -> tuple[int, ...]:
-    if text.startswith("#") and len(text) in (4, 7, 9):
-        digits = text[1:7] if len(text) > 4 else "".join(c * 2 for c in text[1:])
+def _parse_color_values(color) -> tuple[int, int, int] | None:
+    if not isinstance(color, (tuple, list, np.ndarray)) or len(color) != 3:
+        return None
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v <= 255
+               for v in color):
+        return None
+    return tuple(int(v) for v in color)
+
+
+def _parse_color_text(text: str) -> tuple[int, int, int] | None:
+    if match := _HEX.fullmatch(text):
+        digits = match[1][:6] if len(match[1]) > 3 else "".join(c * 2 for c in match[1])
         return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
-    values = [float(v) for v in re.findall(r"-?[\d.]+", text)[:3]]
-    if text.startswith("rgb"):
-        return tuple(int(round(v)) for v in values)
-    if text.startswith("hsl"):
-        hue, saturation, lightness = values
-        rgb = colorsys.hls_to_rgb(hue / 360 % 1, lightness / 100, saturation / 100)
-        return tuple(round(v * 255) for v in rgb)
-    raise ValueError(text)
+    if match := _RGB.fullmatch(text):
+        name, *rgb, alpha = match.groups()
+        rgb = [float(v) for v in rgb]
+        if _alpha_fits(name, alpha) and all(v <= 255 for v in rgb):
+            return tuple(math.floor(v + 0.5) for v in rgb)
+    elif match := _HSL.fullmatch(text):
+        name, hue, saturation, lightness, alpha = match.groups()
+        hue, saturation, lightness = float(hue), float(saturation), float(lightness)
+        if _alpha_fits(name, alpha) and hue <= 360 and saturation <= 100 and lightness <= 100:
+            rgb = colorsys.hls_to_rgb(hue / 360 % 1, lightness / 100, saturation / 100)
+            return tuple(math.floor(v * 255 + 0.5) for v in rgb)
+    return None
+
+
+def _alpha_fits(name: str, alpha: str | None) -> bool:
+    """'rgb'/'hsl' take no alpha, 'rgba'/'hsla' one from 0 to 1."""
+    if name.lower().endswith("a"):
+        return alpha is not None and float(alpha) <= 1
+    return alpha is None
 
 
 def hints_to_channels(hints: list[Hint], photo_size: tuple[int, int],
