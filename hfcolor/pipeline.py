@@ -9,8 +9,11 @@
 Only ab is ever upsampled, so the output is exactly as sharp as the input.
 """
 
+import copy
+import itertools
 import numbers
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +52,7 @@ class Settings:
     num_samples: int = 1
     hints: Sequence[Hint] = ()
     device: str | torch.device | None = None
-    half: bool | None = None
+    half: bool | None = None  # float32 weights in float16; None: on a GPU only
     max_pixels: int | None = MAX_PIXELS
     batch_size: int = 8
 
@@ -124,19 +127,20 @@ def colorize(image, model=None, **settings):
     Returns a uint8 (H, W, 3) array (uint16 for a 16-bit photo, whose 16-bit lightness is
     kept), (H, W, 4) when the input had alpha; a list of
     num_samples arrays when num_samples > 1; a list of those for a list of photos.
-    Raises ColorizeError for anything a user can fix.
+    Photos of a list share forward passes (batch_size); each comes out within 1 level of
+    colorizing it alone (float rounding differs with the batch size).
+    The model runs in eval mode and in its weights' precision (model.double(), model.half());
+    a model left in train mode is colorized by an eval-mode copy, never switched.
+    Raises ColorizeError for anything a user can fix; for a list, naming the photo.
     """
     opts = make_settings(settings)
     device = opts.device
     net = resolve_model(model, device)
-    training = net.training  # a caller's own model goes back to the mode it came in
-    net.eval()
-    try:
-        if isinstance(image, list | tuple):
-            return _colorize_many(list(image), net, opts, device)
-        return _colorize_one(image, net, opts, device)
-    finally:
-        net.train(training)
+    network_dtype(net, opts)  # refused before any photo is read
+    net = _in_eval_mode(net)
+    if isinstance(image, list | tuple):
+        return _colorize_many(list(image), net, opts, device)
+    return _colorize_one(image, net, opts, device)
 
 
 def resolve_model(model, device: torch.device) -> torch.nn.Module:
@@ -148,6 +152,31 @@ def resolve_model(model, device: torch.device) -> torch.nn.Module:
     net = cached_model(None if model is None else str(model), str(device))
     check_colorizer(net, str(model))
     return net
+
+
+def _in_eval_mode(net: torch.nn.Module) -> torch.nn.Module:
+    """net itself when all of it is in eval mode, else an eval-mode copy: switching the mode
+    of a model that other threads colorize with (the demo runs two at once) could leave one of
+    them in train mode, with BatchNorm on batch statistics."""
+    if not any(module.training for module in net.modules()):
+        return net
+    return copy.deepcopy(net).eval()
+
+
+def network_dtype(net: torch.nn.Module, opts: Settings) -> torch.dtype:
+    """The dtype of the model's weights, which its inputs are given; ColorizeError if they mix
+    dtypes or `half` asks for another precision than a converted model's own."""
+    tensors = itertools.chain(net.parameters(), net.buffers())
+    dtypes = sorted({str(t.dtype).removeprefix("torch.") for t in tensors if t.is_floating_point()})
+    if len(dtypes) > 1:
+        raise ColorizeError(f"The model's weights mix {' and '.join(dtypes)}; call model.float() "
+                            "first.")
+    dtype = getattr(torch, dtypes[0]) if dtypes else torch.float32
+    if dtype != torch.float32 and opts.half is not None and opts.half != (dtype == torch.float16):
+        raise ColorizeError(f"half={opts.half} does not fit a model whose weights are "
+                            f"{dtypes[0]}; leave half out (the model runs in its own precision) "
+                            "or call model.float() first.")
+    return dtype
 
 
 def check_colorizer(net: torch.nn.Module, name: str) -> None:
@@ -166,11 +195,16 @@ def _colorize_one(image, net, opts: Settings, device: torch.device):
 
 def _colorize_many(images: list, net, opts: Settings, device: torch.device) -> list:
     """Photos whose network inputs have the same shape share a forward pass (batch_size)."""
-    if opts.num_samples > 1 or opts.hints or opts.decode == "sample":
-        return [_colorize_one(image, net, opts, device) for image in images]
+    if opts.num_samples > 1 or opts.hints or decode_method(net, opts) == "sample":
+        results = []
+        for index, image in enumerate(images):
+            with _naming_photo(index, len(images)):
+                results.append(_colorize_one(image, net, opts, device))
+        return results
     results, groups = [None] * len(images), {}
     for index, image in enumerate(images):
-        photo = image if isinstance(image, LoadedImage) else load_image(image, opts.max_pixels)
+        with _naming_photo(index, len(images)):
+            photo = image if isinstance(image, LoadedImage) else load_image(image, opts.max_pixels)
         small = _render_input(photo.rgb, opts.render_size, net.stride)
         group = groups.setdefault(small.padded_shape, [])
         group.append((index, photo, small))
@@ -180,6 +214,17 @@ def _colorize_many(images: list, net, opts: Settings, device: torch.device) -> l
     for group in groups.values():
         _finish_group(group, net, opts, device, results)
     return results
+
+
+@contextmanager
+def _naming_photo(index: int, count: int):
+    """A ColorizeError about one photo of a list says which one (its type and traceback kept)."""
+    try:
+        yield
+    except ColorizeError as err:
+        err.args = (f"Photo {index + 1} of {count} in the list (index {index}): {err}",
+                    *err.args[1:])
+        raise
 
 
 @torch.inference_mode()
@@ -218,9 +263,11 @@ def _network_lightness(small: "_RenderInput", device: torch.device) -> torch.Ten
 
 
 def _predict(net, l_small, hints, opts: Settings, device: torch.device) -> torch.Tensor:
+    dtype = network_dtype(net, opts)
     half = opts.half if opts.half is not None else device.type == "cuda"
-    with torch.autocast(device.type, dtype=torch.float16, enabled=half):
-        ab = _run_network(net, l_small, hints, opts).float()
+    with torch.autocast(device.type, dtype=torch.float16, enabled=half and dtype == torch.float32):
+        ab = _run_network(net, l_small.to(dtype), None if hints is None else hints.to(dtype),
+                          opts).float()
     return ab * (opts.saturation * getattr(net, "saturation", 1.0))
 
 
@@ -231,7 +278,7 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     noise = None
     if getattr(net, "noise_channels", 0):
         noise = torch.cat([_noise(net, l_small, opts, generator) for _ in range(len(l_small))])
-        noise = noise.to(l_small.device)
+        noise = noise.to(l_small.device, l_small.dtype)
     method = decode_method(net, opts)
     if hasattr(net, "encode"):
         features = [f.expand(samples, *f.shape[1:]) for f in net.encode(l_small, hints)]
@@ -243,6 +290,9 @@ def _run_network(net, l_small, hints, opts: Settings) -> torch.Tensor:
     logits = out["logits"].expand(samples, *out["logits"].shape[1:]).float()
     ab = quantize.decode(logits, method=method, temperature=opts.temperature,
                          generator=_decode_generator(opts.seed))
+    if method == "sample" and opts.decode == "auto" and opts.seed is None:
+        # as with the noise input: without a seed, sample 0 is the most typical colours
+        ab[:1] = quantize.decode(logits[:1], temperature=opts.temperature)
     return F.interpolate(ab, size=l_small.shape[-2:], mode="bilinear", align_corners=False)
 
 
@@ -272,7 +322,8 @@ def decode_method(net, opts: Settings) -> str:
                             "hint-capable model.")
     has_ab, has_logits = net.head in ("regression", "both"), net.head in ("classifier", "both")
     if opts.decode == "auto":
-        method = "regression" if has_ab else "sample" if opts.num_samples > 1 else "annealed_mean"
+        sampled = opts.num_samples > 1 or opts.seed is not None  # a seed asks for a sample
+        method = "regression" if has_ab else "sample" if sampled else "annealed_mean"
     elif opts.decode == "regression" and not has_ab:
         raise ColorizeError("This model is a classifier: decode with annealed_mean, mode, top_k "
                             "or sample.")
