@@ -58,7 +58,7 @@ from PIL import Image, ImageDraw
 
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
-from hfcolor.hints import Hint, parse_color
+from hfcolor.hints import Hint, parse_color, parse_position
 from hfcolor.io import (
     MAX_PIXELS,
     LoadedImage,
@@ -215,7 +215,8 @@ def parse_hints(text: str | None) -> list[Hint]:
             continue
         parts = [part.strip() for part in line.split(",", 2)]
         try:
-            x, y, color = float(parts[0]), float(parts[1]), normalize_color(parts[2])
+            x, y = parse_position(parts[0]), parse_position(parts[1])
+            color = normalize_color(parts[2])
         except (ValueError, IndexError, ColorizeError) as err:
             raise ColorizeError(
                 f"Hint line {number} ({line.strip()!r}) is not 'x, y, #rrggbb'; fix or clear it."

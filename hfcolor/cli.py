@@ -172,11 +172,11 @@ def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_hint(text: str):
     """'X,Y,#rrggbb' (or 'X,Y,rgb(r,g,b)') -> hfcolor.hints.Hint, for argparse."""
-    from hfcolor.hints import Hint, parse_color
+    from hfcolor.hints import Hint, parse_color, parse_position
 
     parts = text.split(",", 2)
     try:
-        x, y = float(parts[0]), float(parts[1])
+        x, y = parse_position(parts[0]), parse_position(parts[1])
         return Hint(x, y, parse_color(parts[2]))
     except (IndexError, ValueError) as err:  # ColorizeError is a ValueError
         detail = f" ({err})" if isinstance(err, ColorizeError) else ""

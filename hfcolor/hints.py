@@ -80,6 +80,15 @@ COLOR_FORMS = ("'#rrggbb', '#rgb' or '#rrggbbaa'; 'rgb(r, g, b)' or 'rgba(r, g, 
 """What parse_color takes, as its error message says it."""
 
 
+def parse_position(text: str) -> float:
+    """A typed pixel coordinate (a plain decimal, e.g. '120' or '80.5') as a float."""
+    match = re.fullmatch(_NUMBER, text, _FLAGS)
+    if match is None:
+        raise ColorizeError(f"{text.strip()!r} is not a pixel coordinate; give a plain number "
+                            "from 0, e.g. 120 or 80.5.")
+    return float(match.group(1))
+
+
 def parse_color(color) -> tuple[int, int, int]:
     """A colour as users and colour pickers write it -> (r, g, b) ints 0-255.
 

@@ -309,6 +309,9 @@ def test_unreadable_colour_is_refused():
 def test_hint_lines_parse_and_skip_blanks():
     hints = app.parse_hints("10, 20, #ff0000\n\n  3.5 , 4 , rgb(0, 255, 0)  \n")
     assert [(h.x, h.y, h.color) for h in hints] == [(10, 20, "#ff0000"), (3.5, 4, "#00ff00")]
+    for bad in ["1e2, 3, #ff0000", "-5, 3, #ff0000", "inf, 3, #ff0000", "1_0, 3, #ff0000"]:
+        with pytest.raises(ColorizeError, match="Hint line 1"):
+            app.parse_hints(bad)
 
 
 def test_missing_default_model_is_explained(monkeypatch, tmp_path):

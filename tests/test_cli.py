@@ -289,13 +289,13 @@ def test_model_and_settings_are_checked_even_when_every_photo_is_done(
 
 def test_a_hint_may_start_with_a_minus_sign(tmp_path, photo_dir, tiny_model_dir, capsys):
     """argparse would take `-5,2,...` for an option; the hint's own check answers instead."""
-    args = colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
-                         "--hint", "-5,2,#ff0000")
-    assert main(args) != 0
-    err = capsys.readouterr().err
-    assert "expected one argument" not in err and "-5" in err
-    args[args.index("--hint")] = "--hin"  # argparse takes abbreviations of options
-    assert main(args) != 0 and "expected one argument" not in capsys.readouterr().err
+    for option in ("--hint", "--hin"):  # argparse takes abbreviations of options
+        args = colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
+                             option, "-5,2,#ff0000")
+        with pytest.raises(SystemExit):
+            main(args)
+        err = capsys.readouterr().err
+        assert "expected one argument" not in err and "'-5' is not a pixel coordinate" in err
     with pytest.raises(SystemExit):  # `--hint --` is a missing value, as argparse says
         main(colorize_args([photo_dir / "photo0.png"], tmp_path / "out", tiny_model_dir,
                            "--hint", "--"))
@@ -323,7 +323,7 @@ def test_parse_hint():
     hint = parse_hint("12,5.5,#ff8000")
     assert (hint.x, hint.y, hint.color) == (12.0, 5.5, (255, 128, 0))
     assert parse_hint("1,2,rgb(1, 2, 3)").color == (1, 2, 3)
-    for bad in ["12,#ff0000", "a,b,#ff0000", "1,2,blue"]:
+    for bad in ["12,#ff0000", "a,b,#ff0000", "1,2,blue", "1e2,3,#fff", "-5,3,#fff", "nan,3,#fff"]:
         with pytest.raises(argparse.ArgumentTypeError):
             parse_hint(bad)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hfcolor.errors import ColorizeError
-from hfcolor.hints import COLOR_FORMS, Hint, as_hints, parse_color
+from hfcolor.hints import COLOR_FORMS, Hint, as_hints, parse_color, parse_position
 
 
 @pytest.mark.parametrize(("color", "rgb"), [
@@ -79,3 +79,14 @@ def test_hint_positions_are_finite_numbers_from_zero(x, y):
 def test_hint_radius_is_a_whole_number_to_32(radius):
     with pytest.raises(ColorizeError, match="is not a whole number in 0..32"):
         as_hints([Hint(1, 1, "#ff0000", radius=radius)])
+
+
+@pytest.mark.parametrize(("text", "value"), [("120", 120.0), (" 80.5 ", 80.5), ("0", 0.0)])
+def test_a_typed_coordinate_is_a_plain_number(text, value):
+    assert parse_position(text) == value
+
+
+@pytest.mark.parametrize("text", ["1e2", "-5", "nan", "inf", "1_0", "0x10", ".5", "", "12px"])
+def test_a_coordinate_that_is_not_a_plain_number_is_refused(text):
+    with pytest.raises(ColorizeError, match="not a pixel coordinate; give a plain number"):
+        parse_position(text)
