@@ -8,6 +8,7 @@ that says what to do.
 Only numpy and Pillow are imported here; torch is only touched when a tensor is passed in.
 """
 
+import errno
 import functools
 import io
 import numbers
@@ -59,7 +60,6 @@ _SAVE_FORMATS = {
 }
 _FORMATS_WITH_ALPHA = frozenset({"PNG", "WEBP", "TIFF"})
 _SIXTEEN_BIT_GREY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
-_WIDE_GREY_MODES = frozenset({"I", "F"})
 _MULTI_PICTURE_FORMATS = frozenset({"GIF", "PNG", "TIFF", "WEBP"})
 """Formats whose frames are separate pictures (animations, pages). Others show one picture
 first: a camera JPEG (MPO) before its previews, a Photoshop file before its layers."""
@@ -102,8 +102,10 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
     """Load a photo from a path, bytes, a binary file object, a PIL image, a numpy array or a
     torch tensor, honouring EXIF orientation.
 
-    Arrays: (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), dtype uint8, uint16, bool or float in
-    [0, 1]. Tensors: (C, H, W) with C in 1, 3, 4, or (H, W), float in [0, 1] or uint8.
+    Paths may start with "~" (the home folder); bytes that are a printable file name are read
+    as a path, other bytes as image data. Arrays: (H, W), (H, W, 1), (H, W, 2) (grey and
+    alpha), (H, W, 3) or (H, W, 4), dtype uint8, uint16, bool or float in [0, 1], either byte
+    order. Tensors: (C, H, W) with C in 1, 2, 3, 4, or (H, W), float in [0, 1] or uint8.
     `max_pixels` (None for no limit) is checked from the file header, before decoding.
     """
     whole = isinstance(max_pixels, numbers.Integral) and not isinstance(max_pixels, bool)
@@ -112,14 +114,16 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
                             f"not {max_pixels!r}.")
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         raise ColorizeError(f"{source} is a URL; download the photo first and pass the file.")
+    if isinstance(source, bytes) and _is_file_name(source):
+        source = os.fsdecode(source)
     if isinstance(source, str | os.PathLike):
-        return _load_path(Path(source), max_pixels)
+        return _load_path(source, max_pixels)
     if isinstance(source, bytes | bytearray | memoryview):
         return _load_encoded(io.BytesIO(bytes(source)), "the image data", None, max_pixels)
     if isinstance(source, Image.Image):
         return _load_pil(source, "the image", _pil_file_name(source), max_pixels)
     if isinstance(source, np.ndarray):
-        return _load_array(source, "the array", max_pixels)
+        return _load_array(np.asarray(source), "the array", max_pixels)  # np.matrix: a plain array
     if _is_torch_tensor(source):
         return _load_tensor(source, max_pixels)
     if hasattr(source, "read"):
@@ -130,7 +134,29 @@ def load_image(source, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
     )
 
 
-def _load_path(path: Path, max_pixels: int | None) -> LoadedImage:
+def _is_file_name(data: bytes) -> bool:
+    """Whether bytes are a path (b"photo.png"): image data always holds unprintable bytes."""
+    return 0 < len(data) <= 4096 and data.decode("utf-8", "surrogateescape").isprintable()
+
+
+def _load_path(source, max_pixels: int | None) -> LoadedImage:
+    text = os.fsdecode(source)
+    if not text:
+        raise ColorizeError("The path is empty (''); give the photo's file path.")
+    path = Path(os.path.expanduser(text))
+    try:
+        return _load_file(path, max_pixels)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            shown = text if len(text) <= 100 else f"{text[:60]}...{text[-30:]}"
+            raise ColorizeError(
+                f"{shown} is a path too long for this system ({len(text)} characters); rename "
+                "the file or move it to a shorter path."
+            ) from exc
+        raise ColorizeError(f"Cannot read {path} ({exc.strerror or exc}); check the path.") from exc
+
+
+def _load_file(path: Path, max_pixels: int | None) -> LoadedImage:
     text = str(path)
     if path.is_symlink() and not path.exists():
         raise ColorizeError(f"{text} is a broken link (to {os.readlink(path)}); point it at a "
@@ -153,7 +179,7 @@ def _load_encoded(file, label: str, name: str | None, max_pixels: int | None) ->
     image = _open_image(file, label)
     with image:
         _check_size(image.width, image.height, label, max_pixels)
-        _check_single_frame(image, label)
+        _check_single_frame(image, label, "Save the frame or page you want as its own file.")
         _load_pixels(image, label)
         return _pil_to_loaded(image, name, in_place=True, file=file)
 
@@ -198,8 +224,8 @@ def _open_header(file) -> Image.Image:
             Image.MAX_IMAGE_PIXELS = limit
 
 
-def _check_single_frame(image: Image.Image, label: str) -> None:
-    """Refuse animations and multi-page TIFFs rather than colorize their first frame unsaid."""
+def _check_single_frame(image: Image.Image, label: str, advice: str) -> None:
+    """Refuse animations and multi-page TIFFs rather than colorize one frame unsaid."""
     try:
         frames = getattr(image, "n_frames", 1)
     except (OSError, SyntaxError, ValueError, EOFError):
@@ -207,7 +233,7 @@ def _check_single_frame(image: Image.Image, label: str) -> None:
     if frames > 1 and image.format in _MULTI_PICTURE_FORMATS:
         raise ColorizeError(
             f"{label} holds {frames} frames (an animation or a multi-page file); hfcolor "
-            "colorizes one picture per file. Save the frame or page you want as its own file."
+            f"colorizes one picture at a time. {advice}"
         )
 
 
@@ -232,9 +258,34 @@ def _load_pixels(image: Image.Image, label: str) -> None:
 
 
 def _load_pil(image: Image.Image, label: str, name, max_pixels: int | None) -> LoadedImage:
+    _check_open(image, label)
     _check_size(image.width, image.height, label, max_pixels)
+    _check_single_frame(image, label, "Pass the frame you want on its own: image.seek(n), "
+                        "then image.copy().")
     _load_pixels(image, label)
     return _pil_to_loaded(image, name, in_place=False, file=_source(image))
+
+
+def _check_open(image: Image.Image, label: str) -> None:
+    if _is_closed(image):
+        raise ColorizeError(
+            f"{label} is closed (image.close(), or its `with Image.open(...)` block ended "
+            "before its pixels were read); pass it before closing it, or call image.load() "
+            "inside the with block."
+        )
+
+
+def _is_closed(image: Image.Image) -> bool:
+    """Pillow meets a closed image with a bare ValueError or AssertionError."""
+    if getattr(image, "tile", None) and getattr(image, "fp", None) is None:
+        return True  # its file was closed before the pixels were read
+    try:
+        image.im  # noqa: B018 (raises ValueError once image.close() has run)
+    except ValueError:
+        return True
+    except AssertionError:  # pixels not read yet, from a file still open
+        pass
+    return False
 
 
 def _source(image: Image.Image):
@@ -371,6 +422,14 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     to sRGB, the space the models see and untagged outputs are shown in, so the lightness kept
     is the lightness a viewer shows."""
     icc = image.info.get("icc_profile")
+    if icc and image.mode in ("P", "PA"):  # the profile describes the palette's colours
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if icc and image.mode == "LA":  # littlecms would drop the alpha: convert the grey alone
+        rgb = _to_srgb(image.getchannel("L"))
+        if rgb.mode != "RGB":
+            return image
+        rgb.putalpha(image.getchannel("A"))
+        return rgb
     output_mode = _ICC_OUTPUT_MODES.get(image.mode)
     if not icc or output_mode is None:
         return image
@@ -392,11 +451,12 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
 def _pil_to_rgb_and_alpha(image: Image.Image):
     """Any PIL mode -> uint8 RGB, uint8 alpha (or None) and 16-bit RGB (or None)."""
     mode = image.mode
-    if mode in _SIXTEEN_BIT_GREY_MODES or mode == "I" and _holds_16_bits(image):
-        deep = _grey_to_rgb(np.asarray(image).clip(0, 65535).astype(np.uint16))
-        return _uint16_to_uint8(deep), None, deep
-    if mode in _WIDE_GREY_MODES:
-        return _grey_to_rgb(_wide_grey_to_uint8(np.asarray(image))), None, None
+    if mode in _SIXTEEN_BIT_GREY_MODES or mode == "I":
+        grey = _int_grey(image)
+        deep = _grey_to_rgb(grey) if grey.dtype == np.uint16 else None
+        return _grey_to_rgb(to_uint8(grey)), None, deep
+    if mode == "F":
+        return _grey_to_rgb(_float_grey_to_uint8(np.asarray(image))), None, None
     if mode in ("1", "L") and not image.has_transparency_data:
         return _grey_to_rgb(np.asarray(_in_mode(image, "L"))), None, None
     try:
@@ -411,10 +471,21 @@ def _pil_to_rgb_and_alpha(image: Image.Image):
         ) from exc
 
 
-def _holds_16_bits(image: Image.Image) -> bool:
-    """Whether a mode I (int32) grey photo holds 16-bit values (as _wide_grey_to_uint8 judges)."""
-    low, high = image.getextrema()
-    return 255 < high <= 65535 and low >= 0
+def _int_grey(image: Image.Image) -> np.ndarray:
+    """A mode I;16* or I grey photo as uint16, or as uint8 when mode I values stay within
+    [0, 255] (what convert("I") of an 8-bit photo gives); values above 65535 are 32-bit data,
+    scaled to 16 bits as 16 bits are to 8 (65537 = (2**32 - 1) / (2**16 - 1))."""
+    values = np.asarray(image)
+    if image.mode != "I":
+        return values.astype(np.uint16)
+    if values.min() < 0:  # Pillow keeps unsigned 32-bit samples (uint32 TIFFs) wrapped round
+        values = values.view(np.uint32)
+    peak = values.max()
+    if peak <= 255:
+        return values.astype(np.uint8)
+    if peak <= 65535:
+        return values.astype(np.uint16)
+    return np.rint(values.astype(np.float32) / 65537.0).astype(np.uint16)
 
 
 def _in_mode(image: Image.Image, mode: str) -> Image.Image:
@@ -431,17 +502,16 @@ def _uint16_to_uint8(values: np.ndarray) -> np.ndarray:
     return np.rint(values.astype(np.float32) / 257.0).astype(np.uint8)
 
 
-def _wide_grey_to_uint8(values: np.ndarray) -> np.ndarray:
-    """Mode I (int32) or F (float32) grey to uint8, guessing the range from the values.
+def _float_grey_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Mode F (float32) grey to uint8, guessing the range from the values.
 
-    Floats that stay within [0, 1] are [0, 1] data; values within [0, 255] are 8-bit data
-    (what convert("I") or convert("F") of an 8-bit photo gives); anything larger is 16-bit
-    data (scaled by 1/257, clipped at 65535).
+    Values that stay within [0, 1] are [0, 1] data; values within [0, 255] are 8-bit data
+    (what convert("F") of an 8-bit photo gives); anything larger is 16-bit data (scaled by
+    1/257, clipped at 65535).
     """
-    is_float = values.dtype.kind == "f"
     values = np.nan_to_num(values.astype(np.float64), nan=0.0).clip(min=0.0)
     peak = float(values.max()) if values.size else 0.0
-    if is_float and peak <= 1.0:
+    if peak <= 1.0:
         scaled = values * 255.0
     elif peak <= 255.0:
         scaled = values
@@ -453,15 +523,19 @@ def _wide_grey_to_uint8(values: np.ndarray) -> np.ndarray:
 def _load_array(array: np.ndarray, label: str, max_pixels: int | None) -> LoadedImage:
     height, width, channels = _array_layout(array, label)
     _check_size(width, height, label, max_pixels)
-    pixels = _array_to_uint8(array, label).reshape(height, width, channels)
-    deep = None
-    if array.dtype == np.uint16:
-        deep = array.reshape(height, width, channels)[..., :3]
-        deep = _grey_to_rgb(deep[..., 0]) if channels == 1 else np.ascontiguousarray(deep)
-    if channels == 1:
-        return LoadedImage(rgb=_grey_to_rgb(pixels[..., 0]), deep=deep)
-    alpha = np.ascontiguousarray(pixels[..., 3]) if channels == 4 else None
-    return LoadedImage(rgb=np.ascontiguousarray(pixels[..., :3]), alpha=alpha, deep=deep)
+    array = array.reshape(height, width, channels)
+    if not array.dtype.isnative:  # big-endian ('>u2', '>f4'): the same values, native order
+        array = array.astype(array.dtype.newbyteorder("="))
+    pixels = _array_to_uint8(array, label)
+    colours = 1 if channels < 3 else 3  # grey or RGB, then alpha if there is one more
+    alpha = np.array(pixels[..., colours]) if channels > colours else None
+    deep = _as_rgb(array[..., :colours]) if array.dtype == np.uint16 else None
+    return LoadedImage(rgb=_as_rgb(pixels[..., :colours]), alpha=alpha, deep=deep)
+
+
+def _as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 1) grey or (H, W, 3) colour -> a new (H, W, 3) array."""
+    return _grey_to_rgb(pixels[..., 0]) if pixels.shape[2] == 1 else np.array(pixels)
 
 
 def _array_layout(array: np.ndarray, label: str) -> tuple[int, int, int]:
@@ -469,22 +543,23 @@ def _array_layout(array: np.ndarray, label: str) -> tuple[int, int, int]:
     shape = array.shape
     if array.ndim == 2:
         return shape[0], shape[1], 1
-    if array.ndim == 3 and shape[2] in (1, 3, 4):
+    if array.ndim == 3 and shape[2] in (1, 2, 3, 4):
         return shape[0], shape[1], shape[2]
     hint = ""
-    if array.ndim == 3 and shape[0] in (1, 3, 4):
+    if array.ndim == 3 and shape[0] in (1, 2, 3, 4):
         hint = " It looks channels-first: pass array.transpose(1, 2, 0)."
     elif array.ndim == 4 and shape[0] == 1:
         hint = " For a batch of one, pass array[0]."
     raise ColorizeError(
-        f"{label} has shape {shape}; expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4).{hint}"
+        f"{label} has shape {shape}; expected (H, W), (H, W, 1), (H, W, 2) (grey and alpha), "
+        f"(H, W, 3) or (H, W, 4).{hint}"
     )
 
 
 def _array_to_uint8(array: np.ndarray, label: str) -> np.ndarray:
-    """Any accepted dtype -> a new uint8 array with the same shape."""
+    """Any accepted dtype -> a uint8 array with the same shape (uint8: the array itself)."""
     if array.dtype == np.uint8:
-        return array.copy()
+        return array
     if array.dtype == np.bool_:
         return array.astype(np.uint8) * np.uint8(255)
     if array.dtype == np.uint16:
@@ -524,24 +599,35 @@ def _load_tensor(tensor, max_pixels: int | None) -> LoadedImage:
 
     label = "the tensor"
     shape = tuple(tensor.shape)
-    if tensor.ndim == 3 and shape[0] in (1, 3, 4):
-        tensor = tensor.permute(1, 2, 0)
-    elif tensor.ndim != 2:
+    channels_first = tensor.ndim == 3 and shape[0] in (1, 2, 3, 4)
+    if not channels_first and tensor.ndim != 2:
         raise ColorizeError(
-            f"{label} has shape {shape}; expected (C, H, W) with C = 1, 3 or 4, or (H, W)."
-            f"{_tensor_shape_hint(shape)}"
+            f"{label} has shape {shape}; expected (C, H, W) with C = 1, 2 (grey and alpha), "
+            f"3 or 4, or (H, W).{_tensor_shape_hint(shape)}"
         )
-    _check_size(tensor.shape[1], tensor.shape[0], label, max_pixels)
+    if tensor.is_meta:
+        raise ColorizeError(f"{label} is on the meta device, which holds no values; give a "
+                            "tensor with pixels in it (on the CPU or a GPU).")
+    _check_size(shape[-1], shape[-2], label, max_pixels)
     tensor = tensor.detach().cpu()
+    if tensor.layout != torch.strided:  # sparse: the pixels it stands for
+        tensor = tensor.to_dense()
+    if channels_first:
+        tensor = tensor.permute(1, 2, 0)
     if tensor.dtype in (torch.float16, torch.bfloat16):
         tensor = tensor.float()
-    return _load_array(tensor.numpy(), label, max_pixels)
+    try:
+        values = tensor.numpy()
+    except (TypeError, RuntimeError) as exc:  # quantized, nested, ...: no numpy view
+        raise ColorizeError(f"{label} cannot be read as numbers ({exc}); give a plain "
+                            "uint8 or float tensor.") from exc
+    return _load_array(values, label, max_pixels)
 
 
 def _tensor_shape_hint(shape: tuple[int, ...]) -> str:
     if len(shape) == 4 and shape[0] == 1:
         return " For a batch of one, pass tensor[0]."
-    if len(shape) == 3 and shape[2] in (1, 3, 4):
+    if len(shape) == 3 and shape[2] in (1, 2, 3, 4):
         return " It looks channels-last: pass tensor.permute(2, 0, 1)."
     return ""
 

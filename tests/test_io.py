@@ -60,27 +60,42 @@ def header_only_png(width: int, height: int) -> bytes:
     return png_bytes(width, height, 8, 0, first_row)
 
 
-def grey_gamma_profile(gamma: float) -> bytes:
-    """An ICC v2 greyscale profile with a pure gamma curve (Photoshop's "Gray Gamma 1.8")."""
+def s15_fixed(*values: float) -> bytes:
+    return b"".join(struct.pack(">i", round(value * 65536)) for value in values)
 
-    def s15_fixed(value: float) -> bytes:
-        return struct.pack(">i", round(value * 65536))
 
-    white = b"".join(map(s15_fixed, (0.9642, 1.0, 0.8249)))  # D50
-    name = b"Gray Gamma test\0"
+D50_WHITE = (0.9642, 1.0, 0.8249)
+SRGB_COLORANTS = {b"rXYZ": (0.4361, 0.2225, 0.0139), b"gXYZ": (0.3851, 0.7169, 0.0971),
+                  b"bXYZ": (0.1431, 0.0606, 0.7141)}  # sRGB's primaries, adapted to D50
+
+
+def gamma_profile(gamma: float, space: str = "GRAY") -> bytes:
+    """An ICC v2 profile with a pure gamma curve: greyscale (Photoshop's "Gray Gamma 1.8") or,
+    for space "RGB ", sRGB's primaries with that gamma (not sRGB, so load_image converts)."""
+    name = b"Gamma test\0"
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
     tags = [
         (b"desc", b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(79)),
-        (b"wtpt", b"XYZ " + bytes(4) + white),
-        (b"kTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)),
+        (b"wtpt", b"XYZ " + bytes(4) + s15_fixed(*D50_WHITE)),
     ]
+    if space == "GRAY":
+        tags.append((b"kTRC", curve))
+    else:
+        tags += [(tag, b"XYZ " + bytes(4) + s15_fixed(*xyz)) for tag, xyz in SRGB_COLORANTS.items()]
+        tags += [(tag, curve) for tag in (b"rTRC", b"gTRC", b"bTRC")]
     offset, table, data = 132 + 12 * len(tags), b"", b""
     for signature, body in tags:
         body += bytes(-len(body) % 4)
         table += signature + struct.pack(">II", offset + len(data), len(body))
         data += body
     header = (struct.pack(">I", offset + len(data)) + b"lcms" + bytes([2, 0x10, 0, 0])
-              + b"mntrGRAYXYZ " + bytes(12) + b"acsp" + bytes(28) + white + bytes(48))
+              + b"mntr" + space.encode() + b"XYZ " + bytes(12) + b"acsp" + bytes(28)
+              + s15_fixed(*D50_WHITE) + bytes(48))
     return header + struct.pack(">I", len(tags)) + table + data
+
+
+def grey_gamma_profile(gamma: float) -> bytes:
+    return gamma_profile(gamma, "GRAY")
 
 
 def pixel(loaded: LoadedImage, y: int = 0, x: int = 0) -> tuple[int, ...]:
@@ -122,6 +137,7 @@ def merged(mode: str, values: tuple[int, ...]) -> Image.Image:
         pytest.param(lambda: Image.new("I", (4, 3), 65535), (255, 255, 255), id="I-16bit"),
         pytest.param(lambda: Image.new("I", (4, 3), 32768), (128, 128, 128), id="I-16bit-mid"),
         pytest.param(lambda: Image.new("I", (4, 3), 100), (100, 100, 100), id="I-8bit"),
+        pytest.param(lambda: Image.new("I", (4, 3), 2**31 - 1), (128,) * 3, id="I-32bit-mid"),
         pytest.param(lambda: Image.new("F", (4, 3), 0.5), (128, 128, 128), id="F-unit"),
         pytest.param(lambda: Image.new("F", (4, 3), 200.0), (200, 200, 200), id="F-8bit"),
         pytest.param(lambda: merged("HSV", (0, 255, 255)), (255, 0, 0), id="HSV"),
@@ -199,6 +215,18 @@ def test_sixteen_bit_grey_files_keep_their_sixteen_bits(tmp_path):
     assert load_image(values).deep[0, :, 2].tolist() == [0, 1000, 32768, 65535]
     assert load_image(noisy_rgb(4, 4)).deep is None
     assert load_image(saved(Image.new("L", (4, 3), 9), tmp_path / "grey8.png")).deep is None
+
+
+def test_thirty_two_bit_grey_is_scaled_to_sixteen_bits(tmp_path):
+    import tifffile
+
+    values = np.array([[0, 65537 * 1000, 2**31, 2**32 - 1]], dtype=np.uint32)
+    path = tmp_path / "grey32.tif"
+    tifffile.imwrite(path, values)
+    for source in (path, Image.fromarray(values)):  # Pillow holds uint32 wrapped in mode I
+        loaded = load_image(source)
+        assert loaded.deep[0, :, 0].tolist() == [0, 1000, 32768, 65535]
+        assert loaded.rgb[0, :, 0].tolist() == [0, 4, 128, 255]
 
 
 def test_forty_eight_bit_tiff_keeps_its_sixteen_bits_and_orientation(tmp_path):
@@ -311,6 +339,28 @@ def test_damaged_or_mismatched_icc_profile_keeps_the_pixels(tmp_path):
         assert pixel(load_image(path)) == (64, 64, 64)
 
 
+def test_icc_tagged_grey_alpha_and_palette_photos_convert_like_l_and_rgb(tmp_path):
+    grey_profile, rgb_profile = grey_gamma_profile(1.8), gamma_profile(1.8, "RGB ")
+    with_alpha = saved(Image.new("LA", (4, 3), (64, 200)), tmp_path / "la.png",
+                       icc_profile=grey_profile)
+    for source in (with_alpha, Image.open(with_alpha)):
+        loaded = load_image(source)
+        assert pixel(loaded) == (81, 81, 81) and int(loaded.alpha[0, 0]) == 200  # as L gives
+
+    rgb = Image.new("RGB", (4, 3), (64, 128, 200))
+    rgb.info["icc_profile"] = rgb_profile
+    expected = pixel(load_image(rgb))
+    assert expected != (64, 128, 200)
+    palette = rgb.convert("P", palette=Image.Palette.ADAPTIVE)
+    palette.info["icc_profile"] = rgb_profile
+    assert pixel(load_image(palette)) == expected
+    palette_alpha = palette.convert("PA")
+    palette_alpha.putalpha(90)
+    palette_alpha.info["icc_profile"] = rgb_profile
+    loaded = load_image(palette_alpha)
+    assert pixel(loaded) == expected and int(loaded.alpha[0, 0]) == 90
+
+
 # --------------------------------------------------------------------------- other sources
 
 
@@ -337,6 +387,9 @@ def test_bytes_and_file_objects_load(tmp_path):
         pytest.param(np.full((3, 4, 4), 1.0, np.float64), (255,) * 3, True, id="HW4-float64"),
         pytest.param(np.full((3, 4), 1.02, np.float16), (255,) * 3, False, id="float-overshoot"),
         pytest.param(np.ones((3, 4), bool), (255, 255, 255), False, id="HW-bool"),
+        pytest.param(np.full((3, 4, 3), 32768, ">u2"), (128,) * 3, False, id="big-endian-uint16"),
+        pytest.param(np.full((3, 4, 4), 0.5, ">f4"), (128,) * 3, True, id="big-endian-float32"),
+        pytest.param(np.full((3, 4, 2), 7, np.uint8), (7, 7, 7), True, id="HW2-grey-alpha"),
     ],
 )
 def test_numpy_inputs(array, expected, has_alpha):
@@ -351,6 +404,43 @@ def test_numpy_rgba_alpha_is_the_fourth_channel():
     array = np.zeros((2, 2, 4), np.uint8)
     array[..., 3] = [[0, 50], [100, 255]]
     assert load_image(array).alpha.tolist() == [[0, 50], [100, 255]]
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_an_np_matrix_loads_as_a_grey_array():
+    matrix = np.matrix(np.full((3, 4), 7, np.uint8))
+    np.testing.assert_array_equal(load_image(matrix).rgb, np.full((3, 4, 3), 7, np.uint8))
+
+
+def test_a_big_endian_array_loads_as_its_native_twin():
+    native = np.random.default_rng(2).integers(0, 65536, (3, 4, 3), dtype=np.uint16)
+    swapped, twin = load_image(native.astype(">u2")), load_image(native)
+    np.testing.assert_array_equal(swapped.rgb, twin.rgb)
+    np.testing.assert_array_equal(swapped.deep, twin.deep)
+
+
+def test_grey_and_alpha_arrays_and_tensors_load_like_pil_la():
+    grey_alpha = np.stack([np.full((3, 4), 90, np.uint8), np.full((3, 4), 60, np.uint8)], axis=2)
+    from_pil = load_image(Image.fromarray(grey_alpha, "LA"))
+    for source in (grey_alpha, torch.from_numpy(grey_alpha).permute(2, 0, 1)):
+        loaded = load_image(source)
+        np.testing.assert_array_equal(loaded.rgb, from_pil.rgb)
+        np.testing.assert_array_equal(loaded.alpha, from_pil.alpha)
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_sixteen_bit_alpha_is_scaled_to_eight_bits_like_the_colours(channels):
+    array = np.full((3, 4, channels), 65535, np.uint16)
+    array[..., -1] = [0, 257 * 7, 32768, 65535]
+    loaded = load_image(array)
+    assert loaded.alpha[0].tolist() == [0, 7, 128, 255]
+    assert loaded.deep.shape == (3, 4, 3) and int(loaded.deep.min()) == 65535
+
+
+def test_an_opaque_alpha_channel_is_kept():
+    # colorize gives back as many channels as it was given: RGBA in, RGBA out
+    assert load_image(Image.new("RGBA", (4, 3), (1, 2, 3, 255))).alpha.min() == 255
+    assert load_image(Image.new("RGB", (4, 3))).alpha is None
 
 
 @pytest.mark.parametrize(
@@ -372,6 +462,15 @@ def test_tensor_inputs(tensor, expected, has_alpha):
     assert_rgb_uint8(loaded, 3, 4)
     assert pixel(loaded) == expected
     assert (loaded.alpha is not None) == has_alpha
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+def test_a_sparse_tensor_loads_like_its_dense_twin():
+    dense = torch.zeros(3, 4, 4)
+    dense[0, 1, 2] = 1.0
+    for sparse in (dense.to_sparse(), dense[0].to_sparse_csr()):
+        twin = dense if sparse.ndim == 3 else dense[0]
+        np.testing.assert_array_equal(load_image(sparse).rgb, load_image(twin).rgb)
 
 
 def test_tensor_channels_are_read_in_order():
@@ -413,6 +512,27 @@ def test_several_frames_are_refused_not_cut_to_the_first(tmp_path, name):
     path = saved(frames[0], tmp_path / name, save_all=True, append_images=frames[1:])
     with pytest.raises(ColorizeError, match="holds 2 frames.*its own file"):
         load_image(path)
+
+
+def test_a_pil_animation_is_refused_and_one_of_its_frames_loads(tmp_path):
+    frames = [Image.new("RGB", (8, 6), (v, v, v)) for v in (50, 200)]
+    path = saved(frames[0], tmp_path / "animation.gif", save_all=True, append_images=frames[1:])
+    with Image.open(path) as animation:
+        with pytest.raises(ColorizeError, match=r"holds 2 frames.*image.seek\(n\), then"):
+            load_image(animation)
+        animation.seek(1)
+        assert pixel(load_image(animation.copy())) == (200, 200, 200)
+
+
+def test_a_closed_pil_image_is_refused(tmp_path):
+    path = saved(Image.new("RGB", (4, 3)), tmp_path / "photo.png")
+    with Image.open(path) as unread:
+        pass
+    closed = Image.new("RGB", (4, 3))
+    closed.close()
+    for image in (unread, closed):
+        with pytest.raises(ColorizeError, match=r"is closed .*pass it before closing it"):
+            load_image(image)
 
 
 def layered_psd(width: int, height: int, levels: list[int]) -> bytes:
@@ -531,11 +651,37 @@ def test_missing_file_folder_and_url_are_refused(tmp_path):
         load_image("https://example.com/photo.jpg")
 
 
+def test_paths_from_home_and_as_bytes_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    saved(Image.new("RGB", (5, 4), (1, 2, 3)), tmp_path / "photo.png")
+    monkeypatch.chdir(tmp_path)
+    absolute = os.fsencode(tmp_path / "photo.png")
+    for source in ("~/photo.png", Path("~/photo.png"), b"photo.png", absolute):
+        loaded = load_image(source)
+        assert pixel(loaded) == (1, 2, 3) and loaded.name == "photo.png"
+    with pytest.raises(ColorizeError, match=r"missing.png does not exist; check the path"):
+        load_image(b"missing.png")
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern"),
+    [
+        pytest.param("", r"path is empty \(''\); give the photo's file path", id="empty"),
+        pytest.param("a" * 300 + ".png", r"\.\.\..*too long for this system \(304 characters\); "
+                     "rename", id="long-name"),
+        pytest.param("/".join(["a" * 200] * 30), "too long for this system", id="long-path"),
+    ],
+)
+def test_unusable_paths_are_refused(path, pattern):
+    with pytest.raises(ColorizeError, match=pattern):
+        load_image(path)
+
+
 @pytest.mark.parametrize(
     ("source", "pattern"),
     [
         pytest.param(np.zeros((3, 8, 8)), r"channels-first.*transpose\(1, 2, 0\)", id="CHW"),
-        pytest.param(np.zeros((8, 8, 2)), r"expected \(H, W\)", id="two-channels"),
+        pytest.param(np.zeros((8, 8, 5)), r"expected \(H, W\)", id="five-channels"),
         pytest.param(np.zeros((1, 8, 8, 3)), r"pass array\[0\]", id="batch"),
         pytest.param(np.zeros(8), r"has shape \(8,\)", id="1-d"),
         pytest.param(np.zeros((8, 8), np.int64), "dtype int64; give uint8", id="int64"),
@@ -544,6 +690,7 @@ def test_missing_file_folder_and_url_are_refused(tmp_path):
         pytest.param(torch.zeros(8, 8, 3), r"channels-last.*permute\(2, 0, 1\)", id="tensor-HWC"),
         pytest.param(torch.zeros(1, 3, 8, 8), r"pass tensor\[0\]", id="tensor-batch"),
         pytest.param(torch.zeros(3, 8, 8, dtype=torch.int32), "dtype int32", id="tensor-int"),
+        pytest.param(torch.zeros(3, 8, 8, device="meta"), "meta device", id="tensor-meta"),
         pytest.param(12, "Cannot load a photo from a int", id="int"),
     ],
 )
