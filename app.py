@@ -54,6 +54,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
+from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image, ImageDraw
 
 from hfcolor import hub
@@ -87,6 +88,9 @@ MAX_SAMPLES = 8
 RECENT_SESSIONS = 256  # sessions whose last automatic run is remembered
 PROGRESS = gr.Progress()  # Gradio gives each call its own tracker in place of this default
 NO_PHOTO = "Upload a black-and-white photo first, or pick one of the examples."
+NOT_UPLOADED = ("The photo was not uploaded to this demo: upload it on the page, or pass "
+                "handle_file(path) through the API.")
+SHOWN_CHARACTERS = 60  # an error message quotes at most this much of a value
 
 DESCRIPTION = """
 <div class="hf-header">
@@ -150,7 +154,7 @@ def load_model(value: str, allowed: list[ModelChoice]) -> torch.nn.Module:
     """A listed model, loaded once per process; anything else is refused (API callers too)."""
     if not isinstance(value, str) or value not in {c.value for c in allowed}:
         names = ", ".join(c.label for c in allowed)
-        raise ColorizeError(f"Unknown model {value!r}; choose one of: {names}.")
+        raise ColorizeError(f"Unknown model {shown(value)}; choose one of: {names}.")
     return cached_model(value, device_name())
 
 
@@ -208,7 +212,7 @@ def normalize_color(color) -> str:
 def parse_hints(text: str | None) -> list[Hint]:
     """Hint lines 'x, y, colour' (photo pixels) -> Hints; blank lines are skipped."""
     if text is not None and not isinstance(text, str):
-        raise ColorizeError(f"Hints must be text, one 'x, y, #rrggbb' per line, not {text!r}.")
+        raise ColorizeError(f"Hints must be text, one 'x, y, #rrggbb' per line, not {shown(text)}.")
     hints = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
@@ -218,11 +222,19 @@ def parse_hints(text: str | None) -> list[Hint]:
             x, y = parse_position(parts[0]), parse_position(parts[1])
             color = normalize_color(parts[2])
         except (ValueError, IndexError, ColorizeError) as err:
-            raise ColorizeError(
-                f"Hint line {number} ({line.strip()!r}) is not 'x, y, #rrggbb'; fix or clear it."
-            ) from err
+            raise ColorizeError(f"Hint line {number} ({shown(line.strip())}) is not "
+                                "'x, y, #rrggbb'; fix or clear it.") from err
         hints.append(Hint(x, y, color))
     return hints
+
+
+def shown(value) -> str:
+    """A value as an error message quotes it: its repr, cut short when it is long."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)
+    return f"{text[:SHOWN_CHARACTERS]}... ({size} characters)"
 
 
 def format_hint(x: int, y: int, color: str) -> str:
@@ -234,7 +246,7 @@ def as_int(value, name: str, low: int, high: int) -> int:
     bounds = f"from {low} to {_readable(high)}"
     number = _whole_number(value)
     if number is None:
-        raise ColorizeError(f"{name} must be a whole number {bounds}, not {value!r}.")
+        raise ColorizeError(f"{name} must be a whole number {bounds}, not {shown(value)}.")
     if not low <= number <= high:
         raise ColorizeError(f"{name} must be {bounds}, not {_readable(number)}.")
     return number
@@ -258,19 +270,44 @@ def _readable(number: int) -> str:
     """A bound or value as a person reads it: 2^63 - 1, not 9223372036854775807."""
     if number == 2**63 - 1:
         return "2^63 - 1"
-    return f"{number:.3g}" if abs(number) >= 10**15 else str(number)
+    if abs(number) < 10**15:
+        return str(number)
+    try:
+        return f"{number:.3g}"
+    except OverflowError:  # past what a float holds
+        return f"a {len(str(abs(number)))}-digit number"
 
 
 def as_float(value, name: str, low: float, high: float) -> float:
     """A number in low..high from a UI or API value, or a ColorizeError saying so."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
+    number = _real_number(value)
+    if number is None:
         raise ColorizeError(f"{name} must be a number from {low:g} to {high:g}, not "
-                            f"{value!r}.") from err
+                            f"{shown(value)}.")
     if not low <= number <= high:  # False for NaN too
-        raise ColorizeError(f"{name} must be from {low:g} to {high:g}, not {number:g}.")
+        typed = _readable(value) if isinstance(value, int) else f"{number:g}"
+        raise ColorizeError(f"{name} must be from {low:g} to {high:g}, not {typed}.")
     return number
+
+
+def _real_number(value) -> float | None:
+    """A number or numeric text as a float (ints past a float's range as inf); None for
+    anything else (True, 'hot')."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        return None
+
+
+def as_decode(value) -> str:
+    if value not in DECODERS:
+        raise ColorizeError(f"Decode {shown(value)} is not one of {', '.join(DECODERS)}; "
+                            "pick one of those.")
+    return value
 
 
 def upload_path(image) -> tuple[str, str]:
@@ -280,8 +317,19 @@ def upload_path(image) -> tuple[str, str]:
     path = image.get("path") if isinstance(image, dict) else str(image)
     if not path:
         raise ColorizeError("The upload did not arrive; upload the photo again.")
+    check_uploaded(path)
     name = (image.get("orig_name") if isinstance(image, dict) else None) or Path(path).name
     return path, name
+
+
+def check_uploaded(path) -> None:
+    """Read only files Gradio received: it checks a FileData with meta, but not one without."""
+    try:
+        inside = is_in_or_equal(path, get_upload_folder())
+    except (OSError, TypeError, ValueError):
+        inside = False
+    if not inside:
+        raise ColorizeError(NOT_UPLOADED)
 
 
 def check_pixel_limit(path: str, name: str, max_pixels: int | None) -> None:
@@ -379,7 +427,7 @@ def colorize_photo(image, model, render_size, temperature, decode, num_samples, 
     results = colorize(
         photo, net,
         render_size=as_int(render_size, "Render size", *RENDER_SIZES),
-        temperature=as_float(temperature, "Temperature", *TEMPERATURES), decode=str(decode),
+        temperature=as_float(temperature, "Temperature", *TEMPERATURES), decode=as_decode(decode),
         num_samples=samples, saturation=as_float(saturation, "Saturation", *SATURATIONS),
         seed=as_int(seed, "Seed", 0, 2**63 - 1) or None, hints=hint_list,
         max_pixels=max_pixels,

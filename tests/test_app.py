@@ -200,7 +200,7 @@ def test_bad_files_get_clear_errors_and_server_keeps_serving(
         ({"render_size": 4096}, r"Render size must be from 128 to 768, not 4096"),
         ({"temperature": "hot"}, r"Temperature must be a number from 0.05 to 1, not 'hot'"),
         ({"temperature": 0}, r"Temperature must be from 0.05 to 1, not 0"),
-        ({"decode": "magic"}, r"decode 'magic' is not one of auto, regression"),
+        ({"decode": "magic"}, r"Decode 'magic' is not one of auto, regression"),
         ({"saturation": 5}, r"Saturation must be from 0 to 2, not 5"),
     ],
     ids=["bad-hint", "hint-outside", "unlisted-model", "render-size", "temperature",
@@ -209,6 +209,39 @@ def test_bad_files_get_clear_errors_and_server_keeps_serving(
 def test_bad_settings_get_clear_errors(client, grey_photo, settings, message):
     with pytest.raises(AppError, match=message):
         colorize(client, grey_photo, **settings)
+
+
+def test_a_server_file_that_was_not_uploaded_is_refused(client, grey_photo):
+    """A FileData without meta skips Gradio's upload check: any server path would be read."""
+    with pytest.raises(AppError, match="Cannot colorize: The photo was not uploaded to this demo"):
+        client.predict({"path": str(grey_photo), "orig_name": "grey.png"}, api_name="/colorize")
+    assert len(colorize(client, grey_photo)[2]) == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"seed": 10**400}, r"Seed must be from 0 to 2\^63 - 1, not a 401-digit number"),
+        ({"render_size": -(10**400)}, r"Render size must be from 128 to 768, not a 401-digit"),
+        ({"temperature": 10**400}, r"Temperature must be from 0.05 to 1, not a 401-digit"),
+        ({"temperature": True}, r"Temperature must be a number from 0.05 to 1, not True"),
+        ({"saturation": False}, r"Saturation must be a number from 0 to 2, not False"),
+        ({"decode": None}, r"Decode None is not one of auto, regression"),
+    ],
+    ids=["huge-seed", "huge-render-size", "huge-temperature", "bool-temperature",
+         "bool-saturation", "no-decode"],
+)
+def test_odd_api_values_get_clear_errors(client, grey_photo, settings, message):
+    with pytest.raises(AppError, match=message):
+        colorize(client, grey_photo, **settings)
+    assert len(colorize(client, grey_photo)[2]) == 1
+
+
+@pytest.mark.parametrize("name", ["model", "decode", "render_size", "seed", "hints"])
+def test_a_huge_value_is_shortened_in_its_message(client, grey_photo, name):
+    with pytest.raises(AppError) as caught:
+        colorize(client, grey_photo, **{name: "x" * 100_000})
+    assert len(str(caught.value)) < 400 and "100000 characters" in str(caught.value)
 
 
 def test_missing_photo_is_explained(client):
@@ -259,9 +292,10 @@ def test_the_gallery_shows_for_several_samples_whatever_is_typed(count, visible)
     assert app.show_gallery(count).visible is visible
 
 
-def test_a_tiff_is_shown_as_a_png_of_the_same_pixels(tmp_path):
+def test_a_tiff_is_shown_as_a_png_of_the_same_pixels(tmp_path, monkeypatch):
     from hfcolor.io import load_image
 
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # where Gradio keeps uploads
     deep = np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)
     Image.fromarray(deep).save(tmp_path / "scan.tif", dpi=(600, 600))
     Image.fromarray(np.full((8, 12, 3), 90, np.uint8)).save(tmp_path / "print.tif")
@@ -278,6 +312,8 @@ def test_a_tiff_is_shown_as_a_png_of_the_same_pixels(tmp_path):
     Image.fromarray(deep).save(tmp_path / "scan.png")
     kept = displayable({"path": str(tmp_path / "scan.png"), "orig_name": "scan.png"})
     assert not isinstance(kept, str) and kept == app.gr.skip()  # browsers show PNGs
+    monkeypatch.delenv("GRADIO_TEMP_DIR")
+    assert displayable({"path": str(tmp_path / "scan.tif")}) == app.gr.skip()  # not an upload
 
 
 def test_every_error_toast_says_what_failed():
