@@ -5,6 +5,7 @@ the command that needs them, so `hfcolor --help` answers at once.
 """
 
 import argparse
+import os
 import sys
 import textwrap
 from collections import deque
@@ -19,6 +20,11 @@ DECODE_CHOICES = ("auto", "regression", "annealed_mean", "mode", "top_k", "sampl
 OUTPUT_FORMATS = ("png", "tif", "jpg", "webp")
 PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
 MAX_PIXELS = 60_000_000  # hfcolor.io.MAX_PIXELS (a test keeps them equal)
+FORMAT_ALIASES = {"jpeg": "jpg", "tiff": "tif"}
+# The pipeline's names for settings (their errors begin with one) -> the options that set them.
+SETTING_OPTIONS = {"render_size": "--render-size", "temperature": "--temperature",
+                   "saturation": "--saturation", "num_samples": "--num-samples", "seed": "--seed"}
+EVALUATE_OPTIONS = {**SETTING_OPTIONS, "seed": "--seeds", "limit": "--limit", "out": "--out"}
 
 SAVED_MODEL_HELP = "a model folder, a Hub repo id (user/name) or a bundled model name"
 MODEL_HELP = SAVED_MODEL_HELP + "; default: the bundled default model"
@@ -71,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     except ColorizeError as err:
         print(f"hfcolor: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("hfcolor: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        print("; ".join(["hfcolor: interrupted", *map(str, interrupt.args)]), file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `hfcolor info | head`: the reader left, nothing to say
         sys.stdout = None  # no second BrokenPipeError when Python flushes stdout at exit
@@ -147,12 +153,29 @@ def _add_colorize(commands) -> None:
     sub.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
                      help=f"refuse photos over N pixels (default {MAX_PIXELS:,}: 50 MP photos "
                           "fit; 0 for no limit)")
-    sub.add_argument("--format", choices=OUTPUT_FORMATS, default="png",
+    sub.add_argument("--format", type=_format_name, choices=OUTPUT_FORMATS, default="png",
                      help="output format (default png; png and tif keep a 16-bit scan's 16 "
-                          "bits; jpg keeps no transparency)")
+                          "bits; jpg keeps no transparency; jpeg and tiff are taken too)")
     sub.add_argument("--overwrite", action="store_true", help="redo photos already colorized")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(command=run_colorize)
+
+
+def _format_name(text: str) -> str:
+    """'JPG' -> 'jpg', 'jpeg' -> 'jpg', 'tiff' -> 'tif' (argparse then checks the choices)."""
+    return FORMAT_ALIASES.get(text.lower(), text.lower())
+
+
+def _named_as_option(err: ColorizeError, args, options: dict[str, str]) -> ColorizeError:
+    """'render_size 0 is outside ...' -> '--render-size 0 is outside ...', where the value
+    that follows the name is the one given to the option."""
+    name, _, rest = str(err).partition(" ")
+    option = options.get(name, "")
+    values = getattr(args, option.lstrip("-").replace("-", "_"), None)
+    values = values if isinstance(values, list) else [values]
+    if option and any(rest.startswith(str(value)) for value in values if value is not None):
+        return ColorizeError(f"{option} {rest}")
+    return err
 
 
 def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,6 +224,9 @@ def run_colorize(args) -> int:
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise ColorizeError(f"-o {out_dir} is a file; give a folder for the colorized photos.")
+    if "" in args.inputs:
+        raise ColorizeError("IN '' is empty; name photo files or folders ('.' for the current "
+                            "folder).")
     if args.max_pixels < 0:
         raise ColorizeError(f"--max-pixels {args.max_pixels} is negative; give a pixel count, "
                             "or 0 for no limit.")
@@ -219,13 +245,20 @@ def run_colorize(args) -> int:
                         decode=args.decode, saturation=args.saturation, seed=args.seed,
                         num_samples=args.num_samples, hints=tuple(args.hint), device=args.device,
                         max_pixels=args.max_pixels or None)
-    settings.check()
+    try:
+        settings.check()
+    except ColorizeError as err:
+        raise _named_as_option(err, args, SETTING_OPTIONS) from None
     net = resolve_model(args.model, settings.device)
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     failures = []
     if todo:
         make_output_folder(out_dir, "-o")
-        failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
+        try:
+            failures = colorize_jobs(todo, net, settings, progress=not args.quiet)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt("the photos written are whole and kept; run the same "
+                                    "command again to do the rest") from None
     print_summary(len(todo) - len(failures), len(jobs) - len(todo), failures, results_found)
     return 1 if failures else 0
 
@@ -243,11 +276,11 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
     from hfcolor.io import IMAGE_EXTENSIONS, find_images, made_by_hfcolor
 
     sources: dict[Path, tuple] = {}  # resolved source -> (source, relative output path)
-    out_resolved, results_found = out_dir.resolve(), 0
+    out_resolved, results_found = _real(out_dir), 0
     for arg in map(Path, inputs):
         out_is_below = arg.is_dir() and _output_is_below(arg, out_dir)
         for path in find_images(arg):
-            resolved = path.resolve()
+            resolved = _real(path)
             if out_is_below and out_resolved in resolved.parents:
                 continue
             if arg.is_dir() and made_by_hfcolor(path):
@@ -269,28 +302,34 @@ def plan_jobs(inputs, out_dir: Path, fmt: str, num_samples: int) -> tuple[list[J
         target = _unique_target(out_dir / relative, fmt, taken)
         # A photo named inside out_dir, or another file (or a folder) already at the name
         # that hfcolor did not write: never overwrite it, nor take it for a result.
-        while target.resolve() == resolved or any(map(_not_ours,
+        while _real(target) == resolved or any(map(_not_ours,
                                                     _sample_paths(target, num_samples))):
             target = _unique_target(target.with_stem(f"{target.stem}_colorized"), fmt, taken)
         jobs.append(Job(source, _sample_paths(target, num_samples)))
     return jobs, results_found
 
 
+def _real(path: Path) -> Path:
+    """Path.resolve(), but a symlink loop stays a path (Path.resolve raises RuntimeError)."""
+    return Path(os.path.realpath(path))
+
+
 def _not_ours(path: Path) -> bool:
-    """Whether something is at `path` that is not an earlier hfcolor result."""
+    """Whether something is at `path` (a broken link too) that is not an earlier hfcolor
+    result."""
     from hfcolor.io import made_by_hfcolor
 
-    return path.is_dir() or (path.exists() and not made_by_hfcolor(path))
+    return os.path.lexists(path) and not (path.is_file() and made_by_hfcolor(path))
 
 
 def _output_is_below(folder: Path, out_dir: Path) -> bool:
     """Whether out_dir is a subfolder of `folder`; out_dir being `folder` itself is refused."""
-    if folder.resolve() == out_dir.resolve():
+    if folder.resolve() == _real(out_dir):
         raise ColorizeError(
             f"-o {out_dir} is the folder being colorized; give a separate output folder (e.g. "
             f"-o {folder / 'colour'}), so that colorized photos are never taken for originals."
         )
-    return folder.resolve() in out_dir.resolve().parents
+    return folder.resolve() in _real(out_dir).parents
 
 
 def _unique_target(path: Path, fmt: str, taken: set[Path]) -> Path:
@@ -493,9 +532,21 @@ def _add_evaluate(commands) -> None:
 
 
 def run_evaluate(args) -> int:
-    from hfcolor.evaluate import evaluate, results_markdown
+    from hfcolor.evaluate import results_markdown
 
-    results = evaluate(
+    try:
+        results = _evaluate(args)
+    except ColorizeError as err:
+        raise _named_as_option(err, args, EVALUATE_OPTIONS) from None
+    print(results_markdown(results))
+    print(f"\nwritten to {results['out']}")
+    return 0
+
+
+def _evaluate(args) -> dict:
+    from hfcolor.evaluate import evaluate
+
+    return evaluate(
         args.model, args.data_dir, render_size=args.render_size, temperature=args.temperature,
         decode=args.decode, saturation=args.saturation, seeds=args.seeds,
         num_samples=args.num_samples, limit=args.limit, fid=args.fid, sheet_all=args.sheet_all,
@@ -503,9 +554,6 @@ def run_evaluate(args) -> int:
         device=args.device,
         progress=not args.quiet,
     )
-    print(results_markdown(results))
-    print(f"\nwritten to {results['out']}")
-    return 0
 
 
 # --------------------------------------------------------------------------- prior

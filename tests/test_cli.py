@@ -181,6 +181,93 @@ def test_bad_seed_exits_2_with_one_line(photo_tree, tmp_path, tiny_model_dir, ca
     assert len(lines) == 1 and "seed" in lines[0] and "outside" in lines[0]
 
 
+@pytest.mark.parametrize("extra, message", [
+    (["--render-size", "0"], "--render-size 0 is outside 32..2048"),
+    (["--num-samples", "0"], "--num-samples 0 is outside 1..16"),
+    (["--saturation", "nan"], "--saturation nan is outside 0..2"),
+    (["--temperature", "-1"], "--temperature -1.0 is outside 0.01..2"),
+    (["--seed", "-1"], "--seed -1 is outside 0.."),
+])
+def test_a_bad_setting_is_named_as_its_option(photo_tree, tmp_path, tiny_model_dir, capsys,
+                                             extra, message):
+    assert main(colorize_args([photo_tree], tmp_path / "out", tiny_model_dir, *extra)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hfcolor: error: {message}")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--seeds", "-1"], "--seeds -1 is outside 0.."),
+    (["--render-size", "4096"], "--render-size 4096 is outside 32..2048"),
+    (["--limit", "0"], "--limit 0: give at least 1"),
+])
+def test_evaluate_names_a_bad_setting_as_its_option(photo_dir, tmp_path, tiny_model_dir,
+                                                   capsys, extra, message):
+    args = ["evaluate", str(tiny_model_dir), str(photo_dir), "--out", str(tmp_path / "e"), "-q"]
+    assert main([*args, *extra]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"hfcolor: error: {message}")
+
+
+def test_an_empty_input_exits_2_and_does_not_colorize_the_current_folder(
+        photo_dir, tmp_path, tiny_model_dir, monkeypatch, capsys):
+    monkeypatch.chdir(photo_dir)
+    assert main(colorize_args([""], tmp_path / "out", tiny_model_dir)) == 2
+    assert "IN '' is empty" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_symlink_loop_in_a_folder_fails_alone(photo_dir, tmp_path, tiny_model_dir, capsys):
+    (photo_dir / "loop.jpg").symlink_to(photo_dir / "loop.jpg")
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_dir], out, tiny_model_dir)) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "1 failed" in err and "loop.jpg" in err
+    assert len(list(out.glob("photo*.png"))) == 4
+
+
+def test_an_output_folder_that_is_a_symlink_loop_exits_2(photo_dir, tmp_path, tiny_model_dir,
+                                                        capsys):
+    out = tmp_path / "out"
+    out.symlink_to(out)
+    assert main(colorize_args([photo_dir], out, tiny_model_dir)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hfcolor: error: Cannot create -o")
+
+
+def test_a_broken_link_or_loop_at_an_output_name_is_kept(photo_dir, tmp_path,
+                                                         tiny_model_dir):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "photo0.png").symlink_to(out / "photo0.png")
+    (out / "photo1.png").symlink_to(tmp_path / "unmounted" / "photo1.png")
+    photos = [photo_dir / "photo0.png", photo_dir / "photo1.png"]
+    assert main(colorize_args(photos, out, tiny_model_dir)) == 0
+    assert (out / "photo0.png").is_symlink() and (out / "photo1.png").is_symlink()
+    assert (out / "photo0_colorized.png").is_file() and (out / "photo1_colorized.png").is_file()
+
+
+@pytest.mark.parametrize("given, suffix", [("JPG", ".jpg"), ("jpeg", ".jpg"), ("tiff", ".tif"),
+                                           ("PNG", ".png")])
+def test_format_takes_capitals_and_the_long_names(photo_dir, tmp_path, tiny_model_dir, given,
+                                                  suffix):
+    out = tmp_path / "out"
+    assert main(colorize_args([photo_dir / "photo0.png"], out, tiny_model_dir, "--format",
+                              given)) == 0
+    assert (out / f"photo0{suffix}").is_file()
+
+
+def test_ctrl_c_says_that_a_rerun_continues(photo_dir, tmp_path, tiny_model_dir, monkeypatch,
+                                            capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("hfcolor.cli.colorize_jobs", interrupted)
+    assert main(colorize_args([photo_dir], tmp_path / "out", tiny_model_dir)) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hfcolor: interrupted;")
+    assert "run the same command again" in lines[0]
+
+
 def test_photo_named_inside_the_output_folder_is_colorized_beside_itself(
         tmp_path, tiny_model_dir, color_photos):
     original = tmp_path / "a.png"
