@@ -742,9 +742,9 @@ def save_image(rgb: np.ndarray, path, alpha: np.ndarray | None = None,
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(write, path)
     except OSError as exc:
-        raise ColorizeError(
-            f"Cannot write {path} ({exc}); check that the folder is writable."
-        ) from exc
+        advice = "free some space on its disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) \
+            else "check that the folder is writable"
+        raise ColorizeError(f"Cannot write {path} ({exc}); {advice}.") from exc
     return path
 
 

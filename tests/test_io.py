@@ -1,5 +1,6 @@
 """Tests for hfcolor.io: every input form, every PIL mode, the input checks and saving."""
 
+import errno
 import io
 import os
 import struct
@@ -842,15 +843,19 @@ def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_failed_save_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("error", "advice"), [
+    (OSError(errno.EACCES, "Permission denied"), "check that the folder is writable"),
+    (OSError(errno.ENOSPC, "No space left on device"), "free some space on its disk"),
+])
+def test_failed_save_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch, error, advice):
     target = tmp_path / "out.png"
     target.write_bytes(b"old")
 
     def broken_save(*args, **kwargs):
-        raise OSError("disk full")
+        raise error
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
-    with pytest.raises(ColorizeError, match="disk full.*writable"):
+    with pytest.raises(ColorizeError, match=f"{error.strerror}.*{advice}"):
         save_image(noisy_rgb(4, 4), target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
