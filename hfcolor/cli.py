@@ -21,7 +21,7 @@ OUTPUT_FORMATS = ("png", "tif", "jpg", "webp")
 PENDING_SAVES = 2  # colorized photos waiting to be written; bounds memory for 50 MP photos
 MAX_PIXELS = 60_000_000  # hfcolor.io.MAX_PIXELS (a test keeps them equal)
 FORMAT_ALIASES = {"jpeg": "jpg", "tiff": "tif"}
-# The pipeline's names for settings (their errors begin with one) -> the options that set them.
+# The library's names for settings (ColorizeError.setting) -> the options that set them.
 SETTING_OPTIONS = {"render_size": "--render-size", "temperature": "--temperature",
                    "saturation": "--saturation", "num_samples": "--num-samples", "seed": "--seed"}
 EVALUATE_OPTIONS = {**SETTING_OPTIONS, "seed": "--seeds", "limit": "--limit", "out": "--out"}
@@ -166,16 +166,12 @@ def _format_name(text: str) -> str:
     return FORMAT_ALIASES.get(text.lower(), text.lower())
 
 
-def _named_as_option(err: ColorizeError, args, options: dict[str, str]) -> ColorizeError:
-    """'render_size 0 is outside ...' -> '--render-size 0 is outside ...', where the value
-    that follows the name is the one given to the option."""
-    name, _, rest = str(err).partition(" ")
-    option = options.get(name, "")
-    values = getattr(args, option.lstrip("-").replace("-", "_"), None)
-    values = values if isinstance(values, list) else [values]
-    if option and any(rest.startswith(str(value)) for value in values if value is not None):
-        return ColorizeError(f"{option} {rest}")
-    return err
+def _named_as_option(err: ColorizeError, options: dict[str, str]) -> ColorizeError:
+    """'render_size 0 is outside ...' -> '--render-size 0 is outside ...'."""
+    option = options.get(err.setting)
+    if option is None:
+        return err
+    return ColorizeError(option + str(err).removeprefix(err.setting), setting=err.setting)
 
 
 def _add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -248,7 +244,7 @@ def run_colorize(args) -> int:
     try:
         settings.check()
     except ColorizeError as err:
-        raise _named_as_option(err, args, SETTING_OPTIONS) from None
+        raise _named_as_option(err, SETTING_OPTIONS) from None
     net = resolve_model(args.model, settings.device)
     decode_method(net, settings)  # refuse, up front, settings the model cannot honour
     failures = []
@@ -537,7 +533,7 @@ def run_evaluate(args) -> int:
     try:
         results = _evaluate(args)
     except ColorizeError as err:
-        raise _named_as_option(err, args, EVALUATE_OPTIONS) from None
+        raise _named_as_option(err, EVALUATE_OPTIONS) from None
     print(results_markdown(results))
     print(f"\nwritten to {results['out']}")
     return 0

@@ -73,9 +73,11 @@ def evaluate(model, data_dir, *, render_size: int = 192, temperature: float = 0.
     if not data_dir.is_dir():
         raise ColorizeError(f"{data_dir} is not a folder; give a folder of colour photos.")
     if limit is not None and limit < 1:
-        raise ColorizeError(f"limit {limit}: give at least 1 photo (or no limit).")
+        raise ColorizeError(f"limit {limit}: give at least 1 photo (or no limit).",
+                            setting="limit")
     if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise ColorizeError(f"out {out} is a file; give a folder for the results.")
+        raise ColorizeError(f"out {out} is a file; give a folder for the results.",
+                            setting="out")
     out = Path(out) if out is not None else default_out_dir(model, data_dir)
     paths = [p for p in find_images(data_dir) if not _written_by_the_harness(p, out)]
     paths = paths[:limit]

@@ -92,10 +92,10 @@ def _check_number(name: str, value, low, high, advice: str, whole: bool = False)
     kind = numbers.Integral if whole else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         number = "a whole number" if whole else "a number"
-        raise ColorizeError(f"{name} {value!r} is not {number}; {advice}.")
+        raise ColorizeError(f"{name} {value!r} is not {number}; {advice}.", setting=name)
     if not low <= value <= high:
         bounds = f"{low}..{high}" if whole else f"{low:g}..{high:g}"
-        raise ColorizeError(f"{name} {value} is outside {bounds}; {advice}.")
+        raise ColorizeError(f"{name} {value} is outside {bounds}; {advice}.", setting=name)
 
 
 def resolve_device(device) -> torch.device:
