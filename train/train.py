@@ -906,8 +906,10 @@ def main(argv: list[str]):
                 Image.fromarray(grid.numpy()).save(out / f"val_{step:07d}.png")
                 plot_curves(out)
                 tqdm.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
-            # Every process stops when one is out of time, or the others would wait forever.
-            done = step >= cfg.max_steps or _any_process(accelerator, _time_up(seconds, cfg))
+            # Every process stops when one is out of time, or the others would wait forever
+            # (asked only under a time limit: it costs an all-reduce).
+            done = step >= cfg.max_steps or (cfg.max_minutes is not None and _any_process(
+                accelerator, _time_up(seconds, cfg)))
             if step % cfg.save_every == 0 or done:
                 gen_states = _every_process(accelerator, gen.get_state())
                 if accelerator.is_main_process:
