@@ -802,7 +802,7 @@ def settings_panel(allowed: list[ModelChoice], selected: str, model_info: str,
             seed = gr.Number(0, precision=0, minimum=0, label="Seed", scale=3,
                              info="0: the model's most typical colours; others vary them "
                                   "(a classifier's only with decode sample, or samples > 1).")
-            dice = gr.Button("🎲 Random", scale=1, min_width=120, elem_id="dice")
+            dice = gr.Button("Random seed", scale=1, min_width=120, elem_id="dice")
     return [model, render_size, temperature, saturation, decode, num_samples, seed, dice]
 
 
