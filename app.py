@@ -54,8 +54,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
+from gradio.data_classes import ImageData
 from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image, ImageDraw
+from pydantic import ConfigDict, ValidationError
 
 from hfcolor import hub
 from hfcolor.errors import ColorizeError
@@ -741,10 +743,28 @@ def build_demo(model: str | Path | None = None, max_pixels: int | None = MAX_PIX
     return demo.queue(default_concurrency_limit=2, max_size=16)
 
 
+class UploadData(ImageData):
+    """Gradio's image payload, refusing a value that is not one (a number, a bare path) with
+    the demo's own message: Gradio validates it before the handler runs, and its pydantic error
+    reached API callers only as "The upstream Gradio app has raised an exception"."""
+
+    model_config = ConfigDict(title="ImageData")  # the API schema stays Gradio's own
+
+    @classmethod
+    def model_validate(cls, obj, **kwargs):
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError:
+            raise toast_error("Cannot colorize", NOT_UPLOADED) from None
+
+
 def photo_panel():
     photo = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
                      format="png", sources=["upload", "clipboard"], height=PANEL_HEIGHT,
                      buttons=["fullscreen"], elem_id="photo")
+    # Set on the one component, not by subclassing: Gradio writes a .pyi stub beside the
+    # source file of every Component subclass.
+    photo.data_model = UploadData
     colorize_button = gr.Button("Colorize", variant="primary", size="lg", elem_id="colorize")
     paths = sorted(str(p) for p in EXAMPLES.glob("*.jpg"))
     examples = gr.Examples(paths, inputs=[photo], label="Or try one of these (public domain / "

@@ -218,6 +218,15 @@ def test_a_server_file_that_was_not_uploaded_is_refused(client, grey_photo):
     assert len(colorize(client, grey_photo)[2]) == 1
 
 
+@pytest.mark.parametrize("image", [123, "grey.png", {"path": 123}, [1]],
+                         ids=["number", "bare-path", "bad-field", "list"])
+def test_a_photo_that_is_not_an_upload_gets_the_demo_s_own_message(client, grey_photo, image):
+    """Gradio validates it before the handler runs; its own failure said only "upstream error"."""
+    with pytest.raises(AppError, match="^Cannot colorize: The photo was not uploaded to this demo"):
+        client.predict(image, api_name="/colorize")
+    assert len(colorize(client, grey_photo)[2]) == 1
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
