@@ -14,13 +14,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "train"))
+import model_setup  # noqa: E402
+
 import train  # noqa: E402
 
 
 def steps_per_second(preset: str, steps: int, batch: int, crop: int) -> float:
     cfg = train.parse_args([f"--preset={preset}", "--pretrained=false", "--gan_start=0"])
-    model = train._build_model(cfg, class_names=[])
-    d_model = train._build_discriminator(cfg)
+    model = model_setup.build_model(cfg, class_names=[])
+    d_model = model_setup.build_discriminator(cfg)
     weights = torch.ones(313) if cfg.ce_weight else None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     d_opt = torch.optim.Adam(d_model.parameters()) if d_model is not None else None

@@ -15,8 +15,14 @@ import torch
 from PIL import Image
 
 import hfcolor
+from hfcolor.models import create_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "train"))
+import losses  # noqa: E402
+import model_setup  # noqa: E402
+import training_data  # noqa: E402
+import validation  # noqa: E402
+
 import train  # noqa: E402
 
 TINY = ["--model=unet-tiny", "--pretrained=false", "--discriminator=patchgan-tiny",
@@ -131,7 +137,7 @@ def test_slow_encoder_learns_at_its_own_rate_and_keeps_bn_statistics(photos, tmp
     assert not torch.equal(after[stem], before[stem])
     assert not torch.equal(after["ab_head.0.weight"], before["ab_head.0.weight"])
     cfg = train.parse_args(["--encoder_lr_scale=0.1", "--lr=1e-3"])
-    groups = train._param_groups(model, cfg)
+    groups = model_setup.param_groups(model, cfg)
     assert [g.get("lr", cfg.lr) for g in groups] == [1e-3, 1e-3 * 0.1]
 
 
@@ -165,13 +171,14 @@ def test_folder_labels_train_a_semantic_head(photos, tmp_path):
 
 
 def test_folder_repeats_weigh_a_folder_more(photos, tmp_path):
-    dataset = train.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt",
+    dataset = training_data.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt",
                                 repeats={"cats": 3})
     folders = [Path(f).parent.name for f in dataset.files]
     assert folders.count("cats") == 18 and folders.count("dogs") == 6
     assert len((tmp_path / "files.txt").read_text().split("\n")) == 12  # the cache: each once
     with pytest.raises(SystemExit, match="folder_repeats"):
-        train.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt", repeats={"birds": 2})
+        training_data.PhotoFolder(str(photos), 48, True, tmp_path / "files.txt",
+                                  repeats={"birds": 2})
 
 
 def test_pack_data_writes_the_squares_training_loads(photos, tmp_path):
@@ -183,13 +190,13 @@ def test_pack_data_writes_the_squares_training_loads(photos, tmp_path):
     shutil.copytree(photos / "cats", tmp_path / "data" / "val" / "cats")
     pack_data.main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "packed"),
                     "--size", "32", "--val-set", "cats", "--val-photos", "2"])
-    packed = train.PhotoFolder(str(tmp_path / "packed" / "train"), 32, True,
+    packed = training_data.PhotoFolder(str(tmp_path / "packed" / "train"), 32, True,
                                repeats={"cats": 2})
     assert len(packed) == 18  # the grey photo left out, cats twice
     image, _ = packed[0]
     assert image.shape == (3, 32, 32)
     source = photos / Path(packed.files[0]).parent.name / (Path(packed.files[0]).stem + ".png")
-    original = train.load_square(str(source), 32).float()
+    original = training_data.load_square(str(source), 32).float()
     assert (image.float().mean((1, 2)) - original.mean((1, 2))).abs().max() < 6  # colours kept
     assert len(list((tmp_path / "packed" / "val").glob("*.webp"))) == 2
 
@@ -201,13 +208,13 @@ def test_labels_need_two_class_folders(photos, tmp_path):
 
 def test_typical_half_is_decoded_without_noise(photos, tmp_path, monkeypatch):
     seen = []
-    decode = train.create_model("unet-tiny").decode.__func__
+    decode = create_model("unet-tiny").decode.__func__
 
     def spy(self, features, noise=None, **kwargs):
         seen.append(noise.clone())
         return decode(self, features, noise, **kwargs)
 
-    monkeypatch.setattr(type(train.create_model("unet-tiny")), "decode", spy)
+    monkeypatch.setattr(type(create_model("unet-tiny")), "decode", spy)
     _run(photos, tmp_path, "--preset=diversity", "--max_steps=1", "--typical_fraction=0.5",
          "--sample_l1_weight=1")
     noise = seen[0]
@@ -298,8 +305,8 @@ def test_train_log_takes_the_columns_of_losses_that_start_late(photos, tmp_path)
 
 def test_caches_are_rebuilt_when_the_data_changes(photos, tmp_path):
     cache = tmp_path / "files.txt"
-    assert len(train.PhotoFolder(str(photos), 48, True, cache)) == 12
-    assert len(train.PhotoFolder(str(photos / "cats"), 48, True, cache)) == 6
+    assert len(training_data.PhotoFolder(str(photos), 48, True, cache)) == 12
+    assert len(training_data.PhotoFolder(str(photos / "cats"), 48, True, cache)) == 6
     assert len(cache.read_text().split("\n")) == 6
     cfg = train.parse_args(["--ce_weight=1", f"--data={photos / 'cats'}", "--prior_images=6"])
     cats = train.rebalancing_weights(cfg, tmp_path, "cpu")
@@ -312,26 +319,26 @@ def test_the_file_list_follows_photos_added_to_the_folder(photos, tmp_path):
     data, cache = tmp_path / "data", tmp_path / "files.txt"
     data.mkdir()
     with pytest.raises(SystemExit, match="no colour photos"):
-        train.PhotoFolder(str(data), 48, True, cache)
+        training_data.PhotoFolder(str(data), 48, True, cache)
     assert not cache.exists()  # an empty list is never cached
     for path in sorted((photos / "cats").iterdir())[:3]:
         shutil.copy(path, data / path.name)
-    assert len(train.PhotoFolder(str(data), 48, True, cache)) == 3
+    assert len(training_data.PhotoFolder(str(data), 48, True, cache)) == 3
     shutil.copy(sorted((photos / "dogs").iterdir())[0], data / "dog.png")
-    assert len(train.PhotoFolder(str(data), 48, True, cache)) == 4
+    assert len(training_data.PhotoFolder(str(data), 48, True, cache)) == 4
 
 
 def test_unreadable_photos_are_skipped_with_one_line(photos, tmp_path, capsys):
     data = tmp_path / "data"
     shutil.copytree(photos / "cats", data)
     (data / "broken.jpg").write_text("not an image")
-    dataset = train.PhotoFolder(str(data), 48, False, tmp_path / "files.txt")
+    dataset = training_data.PhotoFolder(str(data), 48, False, tmp_path / "files.txt")
     assert len(dataset) == 6 and "skipping unreadable photo" in capsys.readouterr().out
     good = dataset.files[0]
     Path(good).write_bytes(Path(good).read_bytes()[:40])  # broken after the scan
     image, _ = dataset[0]
     assert image.shape == (3, 48, 48) and "skipping unreadable photo" in capsys.readouterr().out
-    val = train.load_val_images(str(data), 10, 32)
+    val = validation.load_val_images(str(data), 10, 32)
     assert len(val) == 5
 
 
@@ -353,7 +360,7 @@ def test_a_failed_push_says_where_the_model_is(photos, tmp_path, monkeypatch):
         raise ConnectionError("no route to host\nmore detail")
 
     monkeypatch.setattr(train, "check_hub", lambda repo: None)
-    monkeypatch.setattr(type(train.create_model("unet-tiny")), "push_to_hub", no_network)
+    monkeypatch.setattr(type(create_model("unet-tiny")), "push_to_hub", no_network)
     with pytest.raises(SystemExit, match=r"no route to host\); the model is saved at .*--resume"):
         _run(photos, tmp_path, "--max_steps=1", "--push_to_hub=user/repo")
     assert (tmp_path / "checkpoint" / "model.safetensors").exists()
@@ -466,7 +473,7 @@ def test_bf16_mixed_precision_trains_and_saves_float32(photos, tmp_path):
 
 
 def test_feature_loss_compares_colour_through_a_frozen_imagenet_encoder():
-    loss = train.FeatureLoss().train()
+    loss = losses.FeatureLoss().train()
     assert not loss.net.training and not any(p.requires_grad for p in loss.parameters())
     photo = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     grey = photo.mean(1, keepdim=True).expand_as(photo)
@@ -508,7 +515,7 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
     cfg = train.parse_args(["--preset=regression", f"--init_from={start}", "--pretrained=false",
                             '--model_kwargs={"head": "regression", "global_context": true}'])
     saved = hfcolor.from_pretrained(start)
-    grown = train._grown_model(saved, cfg).eval()
+    grown = model_setup.grown_model(saved, cfg).eval()
     l = torch.rand(1, 1, 32, 32) * 2 - 1
     with torch.no_grad():
         assert torch.equal(grown(l)["ab"], saved(l)["ab"])  # the new layers start as no-ops
@@ -518,15 +525,15 @@ def test_new_model_options_grow_a_saved_model_and_keep_its_weights(photos, tmp_p
     after = safetensors.torch.load_file(tuned / "model.safetensors")
     assert not torch.equal(after["context.project.weight"], grown.context.project.weight)
     cfg.freeze_encoder = True
-    train._freeze_encoder(grown)
-    train.set_train_mode(grown, cfg)
+    model_setup.freeze_encoder(grown)
+    model_setup.set_train_mode(grown, cfg)
     assert not any(p.requires_grad for p in grown.context.head.parameters())  # frozen with
     assert not grown.context.head.training and grown.context.project.weight.requires_grad  # it
     assert hfcolor.from_pretrained(tuned).context is not None
     for dropping_or_reshaping in ({"head": "classifier"}, {"decoder_channels": [8, 8, 8, 8]}):
         cfg.model_kwargs = dropping_or_reshaping
         with pytest.raises(SystemExit, match="add layers, not remove or reshape"):
-            train._grown_model(saved, cfg)
+            model_setup.grown_model(saved, cfg)
 
 
 @pytest.mark.parametrize("weights, refusal", [
@@ -580,7 +587,7 @@ def test_resume_past_its_time_limit_says_so(photos, tmp_path, capsys):
 
 
 def test_every_process_takes_as_many_batches_of_each_epoch():
-    shards = [list(train.EpochBatches(13, 2, seed=0, rank=r, world=3)) for r in range(3)]
+    shards = [list(training_data.EpochBatches(13, 2, seed=0, rank=r, world=3)) for r in range(3)]
     assert [len(s) for s in shards] == [2, 2, 2]
     seen = [i for shard in shards for batch in shard for i in batch]
     assert len(seen) == len(set(seen)) == 12

