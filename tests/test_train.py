@@ -291,6 +291,13 @@ def test_option_values_are_parsed_by_their_type():
     assert cfg.max_minutes == 2.0 and cfg.val_data is None and cfg.labels is True
 
 
+def test_validation_before_the_first_log_row_trains_on(photos, tmp_path):
+    _run(photos, tmp_path, "--preset=regression", "--max_steps=2", "--val_every=1",
+         "--log_every=25")
+    assert (tmp_path / "val_log.csv").exists() and not (tmp_path / "train_log.csv").exists()
+    assert (tmp_path / "checkpoint" / "model.safetensors").exists()
+
+
 def test_train_log_takes_the_columns_of_losses_that_start_late(photos, tmp_path):
     _run(photos, tmp_path, "--preset=default", "--max_steps=3", "--val_data=none")
     with (tmp_path / "train_log.csv").open() as f:

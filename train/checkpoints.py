@@ -103,6 +103,10 @@ def last_metrics(path: Path) -> dict:
 
 
 def plot_curves(out: Path):
+    """loss_curves.png from train_log.csv (none yet when validation comes before the first
+    log row, e.g. --val_every=2 --log_every=25)."""
+    if not (out / "train_log.csv").exists():
+        return
     try:
         import matplotlib
 

@@ -570,7 +570,7 @@ def main(argv: list[str]):
         else:
             epoch, batches.epoch, batches.start = epoch + 1, epoch + 1, 0
     bar.close()
-    if accelerator.is_main_process and (out / "train_log.csv").exists():
+    if accelerator.is_main_process:
         plot_curves(out)  # up to the last step, not only to the last validation
     if accelerator.is_main_process and cfg.push_to_hub:
         push(model, cfg, model_card(cfg, step, seconds, seen, hardware, metrics))
