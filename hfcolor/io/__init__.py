@@ -7,6 +7,7 @@ that says what to do.
 
     reading.py       load_image(): paths, bytes, file objects, PIL images
     arrays.py        numpy arrays and torch tensors
+    loaded_image.py  LoadedImage, what every input becomes
     limits.py        the pixel limit and aspect ratio, checked from the file header
     metadata.py      EXIF, orientation and DPI in; EXIF out (Software: hfcolor)
     saving.py        save_image(): every format, atomically
