@@ -22,6 +22,7 @@ import losses  # noqa: E402
 import model_setup  # noqa: E402
 import training_data  # noqa: E402
 import validation  # noqa: E402
+from checkpoints import describe_losses  # noqa: E402
 
 import train  # noqa: E402
 
@@ -272,7 +273,8 @@ def test_unknown_option_is_refused():
     "--pretrained=maybe", "--preset=nope", "max_steps=3", "--betas=0.5", "--resume",
     "--data=/no/such/folder", "--val_data=/no/such/folder", "--init_from=/no/such/model",
     "--batch_size=0", "--batch_size=13", "--save_every=0", "--threads=-1", "--crop=64",
-    "--typical_fraction=2", "--mixed_precision=fp8", "--folder_repeats={\"cats\": -1}",
+    "--typical_fraction=2", "--mixed_precision=fp8", "--pixel_loss=huber",
+    "--folder_repeats={\"cats\": -1}",
     "--encoder_weights=/no/such/file.pt", '--model_kwargs={"head": "sideways"}',
     '--model_kwargs={"no_such_option": 1}', "--out=/proc/no/such/folder"])
 def test_user_errors_are_one_line_with_status_2(photos, tmp_path, capsys, bad):
@@ -491,6 +493,16 @@ def test_feature_loss_compares_colour_through_a_frozen_imagenet_encoder():
     colour = grey.clone().requires_grad_(True)
     loss(colour, photo).backward()
     assert colour.grad.abs().sum() > 0
+
+
+def test_pixel_loss_is_l1_or_five_times_the_squared_error():
+    pred, target = torch.zeros(2, 2, 4, 4), torch.full((2, 2, 4, 4), 0.2)
+    target[1] = 0.1
+    l1, mse = train.parse_args([]), train.parse_args(["--pixel_loss=mse", "--l1_weight=2"])
+    assert losses.l1_loss(pred, target, 1, l1).item() == pytest.approx((0.2 + 0.1) / 2)
+    squared = 5 * (2 * 0.2**2 + 2 * 0.1**2) / 2  # both photos at l1_weight 2
+    assert losses.l1_loss(pred, target, 1, mse).item() == pytest.approx(squared)
+    assert "squared error x2" in describe_losses(dataclasses.asdict(mse))
 
 
 def test_perceptual_weight_adds_the_feature_loss(photos, tmp_path):

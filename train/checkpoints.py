@@ -132,7 +132,8 @@ def plot_curves(out: Path):
 
 def describe_losses(cfg: dict) -> str:
     """The losses a config trains with, in words, for model cards."""
-    names = {"l1_weight": "L1", "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
+    pixel = "squared error" if cfg.get("pixel_loss") == "mse" else "L1"
+    names = {"l1_weight": pixel, "ce_weight": "rebalanced 313-bin cross-entropy (prior lambda "
              f"{cfg['prior_lambda']})", "gan_weight": f"PatchGAN from step {cfg['gan_start']}",
              "div_weight": "diversity", "perceptual_weight": "Lite0 feature (perceptual) L1",
              "class_weight": "semantic class head"}
@@ -141,7 +142,7 @@ def describe_losses(cfg: dict) -> str:
         sample = cfg["l1_weight"] if cfg.get("sample_l1_weight") is None \
             else cfg["sample_l1_weight"]
         parts.append(f"{cfg['typical_fraction']:.0%} of each batch decoded without noise (the "
-                     f"typical colours); the rest with noise, L1 x{sample}, and the diversity "
+                     f"typical colours); the rest with noise, {pixel} x{sample}, and the diversity "
                      "term")
     return ", ".join(parts)
 

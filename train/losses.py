@@ -9,8 +9,11 @@ from hfcolor.models.encoders import load_pretrained_encoder
 
 
 def l1_loss(pred, target, typical, cfg):
-    """L1 weighted l1_weight on the first `typical` photos, sample_l1_weight on the rest."""
-    per_photo = (pred.float() - target).abs().mean((1, 2, 3))
+    """L1 (or cfg.pixel_loss "mse": 5 x squared error) weighted l1_weight on the first `typical`
+    photos, sample_l1_weight on the rest."""
+    error = pred.float() - target
+    per_pixel = 5 * error.square() if cfg.pixel_loss == "mse" else error.abs()
+    per_photo = per_pixel.mean((1, 2, 3))
     sample_weight = cfg.l1_weight if cfg.sample_l1_weight is None else cfg.sample_l1_weight
     weights = torch.full_like(per_photo, sample_weight)
     weights[:typical] = cfg.l1_weight

@@ -115,6 +115,9 @@ class TrainConfig:
     # the raw weights, to resume from)
     ema_decay: float = 0.0
     l1_weight: float = 1.0
+    # "mse": 5 x the squared error instead (the same gradient as L1's at an error of 0.1, 11 ab
+    # units), still weighted by l1_weight and sample_l1_weight; PSNR is a squared error
+    pixel_loss: str = "l1"
     # Generators with noise: this fraction of each batch is decoded with zero noise (the typical
     # colours colorize() gives without a seed) and gets l1_weight; the rest gets random noise,
     # sample_l1_weight and the diversity term, so samples can differ without pulling the
@@ -315,6 +318,7 @@ RANGES = {
     "min_crop_scale": (0.01, 1), "ema_decay": (0, 0.999999),
 }
 MIXED_PRECISION = ("no", "fp16", "bf16")
+PIXEL_LOSSES = ("l1", "mse")
 
 
 def check_config(cfg: TrainConfig) -> None:
@@ -330,6 +334,8 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.mixed_precision is not None and cfg.mixed_precision not in MIXED_PRECISION:
         raise SystemExit(f"--mixed_precision takes {', '.join(MIXED_PRECISION)}; got "
                          f"{cfg.mixed_precision!r}")
+    if cfg.pixel_loss not in PIXEL_LOSSES:
+        raise SystemExit(f"--pixel_loss takes {', '.join(PIXEL_LOSSES)}; got {cfg.pixel_loss!r}")
     bad_repeats = {k: v for k, v in cfg.folder_repeats.items()
                    if isinstance(v, bool) or not isinstance(v, int) or v < 1}
     if bad_repeats:
