@@ -499,9 +499,9 @@ def test_pixel_loss_is_l1_or_five_times_the_squared_error():
     pred, target = torch.zeros(2, 2, 4, 4), torch.full((2, 2, 4, 4), 0.2)
     target[1] = 0.1
     l1, mse = train.parse_args([]), train.parse_args(["--pixel_loss=mse", "--l1_weight=2"])
-    assert losses.l1_loss(pred, target, 1, l1).item() == pytest.approx((0.2 + 0.1) / 2)
+    assert losses.pixel_loss(pred, target, 1, l1).item() == pytest.approx((0.2 + 0.1) / 2)
     squared = 5 * (2 * 0.2**2 + 2 * 0.1**2) / 2  # both photos at l1_weight 2
-    assert losses.l1_loss(pred, target, 1, mse).item() == pytest.approx(squared)
+    assert losses.pixel_loss(pred, target, 1, mse).item() == pytest.approx(squared)
     assert "squared error x2" in describe_losses(dataclasses.asdict(mse))
 
 

@@ -1,5 +1,5 @@
-"""The losses every model family trains with: L1, Zhang's rebalanced cross-entropy, the
-diversity-sensitive loss, the feature (perceptual) loss and the PatchGAN's."""
+"""The losses every model family trains with: L1 (or squared error), Zhang's rebalanced
+cross-entropy, the diversity-sensitive loss, the feature (perceptual) loss and the PatchGAN's."""
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,7 @@ from hfcolor import quantize
 from hfcolor.models.encoders import load_pretrained_encoder
 
 
-def l1_loss(pred, target, typical, cfg):
+def pixel_loss(pred, target, typical, cfg):
     """L1 (or cfg.pixel_loss "mse": 5 x squared error) weighted l1_weight on the first `typical`
     photos, sample_l1_weight on the rest."""
     error = pred.float() - target

@@ -51,7 +51,7 @@ from losses import (  # noqa: E402
     discriminator_loss,
     diversity_loss,
     generator_gan_loss,
-    l1_loss,
+    pixel_loss,
     rebalanced_ce,
 )
 from model_setup import (  # noqa: E402
@@ -600,7 +600,7 @@ def train_step(cfg, model, d_model, weights, rgb, labels, step, gen, feature_los
     out = model.decode(features, noise) if features is not None else model(l)
     losses = {}
     if "ab" in out and cfg.l1_weight:
-        losses["l1"] = l1_loss(out["ab"], ab, typical, cfg)
+        losses["l1"] = pixel_loss(out["ab"], ab, typical, cfg)
     if feature_loss is not None and "ab" in out:
         colour = lab_to_rgb(torch.cat([lab[:, :1], out["ab"].float() * AB_SCALE], 1))
         losses["perceptual"] = cfg.perceptual_weight * feature_loss(colour, rgb)
